@@ -1,0 +1,1 @@
+"""Ingestion: files -> typed units (page images + text) -> embedded points in the store."""

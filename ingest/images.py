@@ -1,0 +1,47 @@
+"""Page images stored content-addressed (sha256 of the encoded bytes) as WebP or JPEG.
+
+Identical pages (blank pages, repeated slides) are stored once; the catalog counts who
+uses which key, so deleting one document never removes another's images.
+"""
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+from PIL import Image
+
+
+class ImageStore:
+    def __init__(self, root: Path, fmt: str = "webp", quality: int = 80) -> None:
+        self.root = root
+        self.fmt = fmt
+        self.quality = quality
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def save(self, image: Image.Image) -> str:
+        """Encode and store an image; returns its key (`<sha256>.<ext>`)."""
+        buf = io.BytesIO()
+        if self.fmt == "webp":
+            image.save(buf, "WEBP", quality=self.quality, method=0)  # method 0: fastest encoder
+        else:
+            image.save(buf, "JPEG", quality=self.quality, optimize=False)
+        data = buf.getvalue()
+        key = f"{hashlib.sha256(data).hexdigest()}.{'webp' if self.fmt == 'webp' else 'jpg'}"
+        path = self.path(key)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)  # atomic: readers never see half an image
+        return key
+
+    def delete(self, keys: set[str]) -> None:
+        for key in keys:
+            self.path(key).unlink(missing_ok=True)
+
+    def keys(self) -> set[str]:
+        """Every stored key (used by consistency checks)."""
+        return {p.name for p in self.root.glob("*/*") if not p.name.endswith(".tmp")}

@@ -1,0 +1,50 @@
+"""Tell a file's type from its first bytes, never from its extension.
+
+Returns a media type; which types can be ingested is decided by the loader registry.
+"""
+
+from pathlib import Path
+
+# (offset, magic bytes, media type); checked in order
+_MAGIC: list[tuple[int, bytes, str]] = [
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"GIF87a", "image/gif"),
+    (0, b"GIF89a", "image/gif"),
+    (0, b"II*\x00", "image/tiff"),
+    (0, b"MM\x00*", "image/tiff"),
+    (0, b"PK\x03\x04", "application/zip"),
+    (0, b"ID3", "audio/mpeg"),
+    (0, b"OggS", "audio/ogg"),
+    (0, b"fLaC", "audio/flac"),
+    (0, b"\x1a\x45\xdf\xa3", "video/x-matroska"),
+    (4, b"ftyp", "video/mp4"),
+]
+
+
+def sniff(path: Path, head_bytes: int = 1024) -> str:
+    """Media type from content; `application/octet-stream` when nothing matches."""
+    with path.open("rb") as f:
+        head = f.read(head_bytes)
+    if b"%PDF-" in head:  # the PDF spec allows junk before the header
+        return "application/pdf"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    for offset, magic, media_type in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return media_type
+    if head and _looks_like_text(head):
+        return "text/plain"
+    return "application/octet-stream"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a multi-byte character cut at the end
+    return True

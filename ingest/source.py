@@ -1,0 +1,30 @@
+"""What every loader returns, and the registry from media type to loader.
+
+Adding a format means writing one loader and adding one line to `LOADERS`.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.config import Settings
+from rag.records import Unit
+
+
+@dataclass
+class OpenedSource:
+    """A validated file: its title, how many units it will yield, and the units (lazily)."""
+
+    title: str
+    unit_count: int
+    units: Iterator[Unit]
+
+
+Loader = Callable[[Path, Settings], OpenedSource]
+
+
+def loaders() -> dict[str, Loader]:
+    """Media type -> loader. Imported lazily so a loader's heavy imports load only when used."""
+    from ingest.pdf import open_pdf
+
+    return {"application/pdf": open_pdf}

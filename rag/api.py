@@ -1,0 +1,147 @@
+"""The Python API: one facade over catalog, store, models and pipeline.
+
+    with RAG() as rag:                      # settings from RAG_* variables
+        rag.ingest(["report.pdf"])
+        for hit in rag.search("revenue in 2023"):
+            print(hit.source, hit.page, hit.score)
+        print(rag.ask("What was the revenue in 2023?").text)
+
+Parts are opened lazily: listing documents does not load a model. The embedded store
+admits one process at a time; close the facade (or use `with`) to release it.
+"""
+
+import shutil
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ingest.images import ImageStore
+from ingest.pipeline import Ingestor, IngestProgress
+from rag.answer import extractive_answer
+from rag.catalog import Catalog
+from rag.config import Settings
+from rag.models.embedder import Embedder
+from rag.models.sparse import Bm25Encoder
+from rag.profiles import ProfileChoice, build_embedder, choose_profile
+from rag.records import Answer, Document, Hit, IngestReport, Status
+from rag.retrieve import Searcher
+from rag.store import EdgeStore, Schema
+
+
+class RAG:
+    """Ingest, search, ask, list and delete over one data directory."""
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        base = settings or Settings()
+        self.settings = Settings.model_validate({**base.model_dump(), **overrides})
+        self._store: EdgeStore | None = None
+
+    def __enter__(self) -> "RAG":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the store (and its process lock) and the catalog."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if "catalog" in self.__dict__:
+            self.catalog.close()
+            del self.__dict__["catalog"]
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.settings.catalog_path)
+
+    @cached_property
+    def profile(self) -> ProfileChoice:
+        return choose_profile(self.settings)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return build_embedder(self.settings, self.profile)
+
+    @cached_property
+    def images(self) -> ImageStore:
+        s = self.settings
+        return ImageStore(s.images_dir, s.image_format, s.image_quality)
+
+    @cached_property
+    def sparse(self) -> Bm25Encoder:
+        return Bm25Encoder()
+
+    def store(self, with_embedder: bool = True) -> EdgeStore:
+        """The store; without the embedder it opens with the schema it was built with."""
+        if self._store is None:
+            schema = (
+                Schema(self.embedder.id, self.embedder.dense_specs()) if with_embedder else None
+            )
+            self._store = EdgeStore(self.settings.store_dir, schema)
+        return self._store
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        tags: Iterable[str] = (),
+        progress: IngestProgress | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders; bad files fail alone (see the report's outcomes)."""
+        ingestor = Ingestor(
+            self.settings, self.catalog, self.store(), self.embedder, self.sparse, self.images
+        )
+        return ingestor.ingest([Path(p) for p in paths], tags, progress)
+
+    def search(
+        self, query: str, top_k: int | None = None, documents: list[str] | None = None
+    ) -> list[Hit]:
+        """Best units for a text query, best first."""
+        searcher = Searcher(
+            self.settings, self.store(), self.embedder, self.sparse, self.settings.images_dir
+        )
+        return searcher.search(query, top_k, documents)
+
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        """Answer from the documents with [n] citations (extractive without a generator)."""
+        return extractive_answer(question, self.search(question, top_k))
+
+    def documents(self) -> list[Document]:
+        return self.catalog.documents()
+
+    def delete(self, ref: str) -> Document:
+        """Remove a document (by id, id prefix or file name): points, catalog rows, images."""
+        doc = self.catalog.resolve(ref)
+        if self.settings.store_dir.joinpath("schema.json").exists():
+            self.store(with_embedder=False).delete_document(doc.id)
+        self.images.delete(self.catalog.delete(doc.id))
+        return doc
+
+    def status(self) -> dict[str, Any]:
+        """Counts and locations, for `rag status` and health checks."""
+        docs = self.documents()
+        has_store = self.settings.store_dir.joinpath("schema.json").exists()
+        store = self.store(with_embedder=False) if has_store else None
+        return {
+            "data_dir": str(self.settings.data_dir),
+            "profile": str(self.profile.profile),
+            "profile_reason": self.profile.reason,
+            "embedder": store.schema.embedder if store else None,
+            "documents": len(docs),
+            "by_status": {s.value: sum(d.status is s for d in docs) for s in Status},
+            "units": sum(d.units for d in docs if d.status is Status.DONE),
+            "points": store.count() if store else 0,
+            "images_bytes": _folder_bytes(self.settings.images_dir),
+            "store_bytes": _folder_bytes(self.settings.store_dir),
+            "disk_free_bytes": shutil.disk_usage(self.settings.data_dir).free
+            if self.settings.data_dir.exists()
+            else None,
+        }
+
+
+def _folder_bytes(path: Path) -> int:
+    """Bytes on disk (allocated blocks: the engine's files are sparse and look much larger)."""
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file())

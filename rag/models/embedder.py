@@ -1,0 +1,109 @@
+"""The embedder interface, and the lite profile's text embedder.
+
+An embedder declares its dense vectors (the store's schema) and turns units and queries
+into them. The lite embedder reads only text: each unit becomes one vector per passage
+(a MaxSim multivector), so long pages stay searchable with a 256-token model.
+"""
+
+from typing import Protocol
+
+import numpy as np
+
+from rag.errors import ModelError
+from rag.models.inputs import as_texts
+from rag.models.resolve import pick_device, resolve_model
+from rag.passages import cut, spans
+from rag.records import Unit
+from rag.store import DenseSpec
+
+Vectors = dict[str, list[float] | list[list[float]]]
+
+
+class Embedder(Protocol):
+    """What ingestion and search need from any embedder."""
+
+    id: str
+
+    def dense_specs(self) -> tuple[DenseSpec, ...]: ...
+
+    def embed_units(self, units: list[Unit]) -> list[Vectors]:
+        """One entry per unit; a unit with nothing to embed gets an empty dict."""
+        ...
+
+    def embed_query(self, text: str) -> Vectors: ...
+
+    def best_passage(self, query: Vectors, unit_text: str, unit_vectors: Vectors) -> str:
+        """The part of a unit's text that matched the query best (for display and answers)."""
+        ...
+
+
+class TextEmbedder:
+    """A sentence-transformers text model over passages of each unit (the lite profile)."""
+
+    vector = "text"
+
+    def __init__(
+        self,
+        model: str,
+        device: str | None = None,
+        passage_words: int = 120,
+        passage_overlap: int = 30,
+        batch_size: int = 64,
+    ) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.id = f"sentence-transformers:{model}"
+        self.passage_words = passage_words
+        self.passage_overlap = passage_overlap
+        self.batch_size = batch_size
+        try:
+            self._model = SentenceTransformer(resolve_model(model), device=pick_device(device))
+        except Exception as exc:
+            raise ModelError(
+                f"Cannot load the text embedder {model!r}: {exc}. Give a local path or a hub id"
+                " that is cached (RAG_TEXT_MODEL)."
+            ) from exc
+        self.dimension = int(self._model.get_embedding_dimension())
+
+    def dense_specs(self) -> tuple[DenseSpec, ...]:
+        return (DenseSpec(self.vector, self.dimension, multivector=True),)
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        return spans(text, self.passage_words, self.passage_overlap)
+
+    def embed_units(self, units: list[Unit]) -> list[Vectors]:
+        per_unit = [[cut(u.text, s) for s in self._spans(u.text)] for u in units]
+        flat = [p for ps in per_unit for p in ps]
+        if not flat:
+            return [{} for _ in units]
+        matrix = self._encode(flat, query=False)
+        out: list[Vectors] = []
+        start = 0
+        for ps in per_unit:
+            rows = matrix[start : start + len(ps)]
+            start += len(ps)
+            out.append({self.vector: rows.tolist()} if len(ps) else {})
+        return out
+
+    def embed_query(self, text: str) -> Vectors:
+        return {self.vector: [self._encode([text], query=True)[0].tolist()]}
+
+    def best_passage(self, query: Vectors, unit_text: str, unit_vectors: Vectors) -> str:
+        windows = self._spans(unit_text)
+        stored = unit_vectors.get(self.vector)
+        if not windows:
+            return ""
+        if not stored or len(stored) != len(windows):
+            return cut(unit_text, windows[0])
+        scores = np.asarray(stored) @ np.asarray(query[self.vector][0])
+        return cut(unit_text, windows[int(np.argmax(scores))])
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        encode = self._model.encode_query if query else self._model.encode_document
+        return encode(
+            as_texts(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )

@@ -1,0 +1,35 @@
+"""Split a unit's text into overlapping word windows that fit a small embedder's input.
+
+A page of a manual holds 400-800 words; MiniLM reads 256 word pieces (~180 words) and
+silently drops the rest. Embedding windows and scoring the page by its best window
+(Qdrant MaxSim) keeps the whole page searchable. Windows are by words, not tokens, so
+this module needs no tokenizer; the default size leaves head-room for long words.
+Windows are kept as word spans, so the store holds the page text once.
+"""
+
+import re
+
+
+def normalize(text: str) -> str:
+    """Collapse whitespace and undo end-of-line hyphenation from PDF text layers."""
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
+    return " ".join(text.split())
+
+
+def spans(text: str, words: int = 120, overlap: int = 30) -> list[tuple[int, int]]:
+    """Word ranges [start, end) of windows of `words` words, `overlap` shared with the last."""
+    n = len(text.split())
+    if n == 0:
+        return []
+    step = max(1, words - overlap)
+    out = []
+    for start in range(0, n, step):
+        out.append((start, min(n, start + words)))
+        if start + words >= n:
+            break
+    return out
+
+
+def cut(text: str, span: tuple[int, int]) -> str:
+    """The words of `text` in `span`."""
+    return " ".join(text.split()[span[0] : span[1]])

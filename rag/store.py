@@ -1,0 +1,223 @@
+"""The vector store: one collection of units in the embedded Qdrant engine (qdrant-edge-py).
+
+Named vectors: dense ones declared by the embedder (a multivector with MaxSim for text
+passages, a plain vector for page images) and one BM25 sparse vector with Qdrant's IDF
+modifier. A search is one Qdrant query: a prefetch per retriever, fused by RRF or DBSF.
+
+The collection remembers which embedder wrote it (`schema.json` beside the shard), so
+opening it with another embedder is a clear error instead of silently wrong results.
+This module leaves out embedding and text handling: it stores and queries vectors.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from rag.config import Fusion
+from rag.errors import EmbedderMismatchError, StoreBusyError, StoreError
+
+SPARSE = "sparse"
+INDEXED_FIELDS = {  # payload indexes named in the design: filters stay inside the query
+    "document_id": qe.PayloadSchemaType.Keyword,
+    "modality": qe.PayloadSchemaType.Keyword,
+    "tags": qe.PayloadSchemaType.Keyword,
+}
+
+
+@dataclass(frozen=True)
+class DenseSpec:
+    """A dense named vector: size, and whether a unit holds several (one per passage)."""
+
+    name: str
+    size: int
+    multivector: bool = False
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What a collection was built with; compared on every open."""
+
+    embedder: str
+    dense: tuple[DenseSpec, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "embedder": self.embedder,
+            "dense": [
+                {"name": d.name, "size": d.size, "multivector": d.multivector} for d in self.dense
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Schema":
+        return cls(data["embedder"], tuple(DenseSpec(**d) for d in data["dense"]))
+
+
+@dataclass
+class SparseVector:
+    """Indices and weights, as BM25 produces them."""
+
+    indices: list[int]
+    values: list[float]
+
+
+@dataclass
+class PointRecord:
+    """A unit ready for the store: id, vectors by name, payload."""
+
+    id: str
+    dense: dict[str, list[float] | list[list[float]]]
+    sparse: SparseVector | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScoredRecord:
+    id: str
+    score: float
+    payload: dict[str, Any]
+    dense: dict[str, Any] = field(default_factory=dict)
+
+
+def point_id(document_id: str, index: int) -> str:
+    """Deterministic id, so re-ingesting a document overwrites instead of duplicating."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mmrag:{document_id}:{index}"))
+
+
+def _filter(document_ids: list[str] | None) -> qe.Filter | None:
+    if not document_ids:
+        return None
+    return qe.Filter(must=[qe.FieldCondition("document_id", match=qe.MatchAny(document_ids))])
+
+
+class EdgeStore:
+    """The embedded Qdrant engine in one shard directory; one process at a time."""
+
+    def __init__(self, path: Path, schema: Schema | None) -> None:
+        """Open or create the collection; `schema=None` opens it with whatever built it."""
+        self.path = path
+        schema_file = path / "schema.json"
+        try:
+            if schema is None and not schema_file.exists():
+                raise StoreError(f"No collection at {path} yet; ingest a document first.")
+            if schema_file.exists():
+                stored = Schema.from_json(json.loads(schema_file.read_text()))
+                schema = schema or stored
+                if stored != schema:
+                    raise EmbedderMismatchError(
+                        f"The collection at {path} was built with {stored.embedder}"
+                        f" {[(d.name, d.size) for d in stored.dense]}, but the configured"
+                        f" embedder is {schema.embedder}"
+                        f" {[(d.name, d.size) for d in schema.dense]}. Use the same model,"
+                        " another collection (RAG_COLLECTION) or another data directory."
+                    )
+                self.schema = stored
+                self._shard = qe.EdgeShard.load(str(path / "shard"))
+            else:
+                assert schema is not None
+                self.schema = schema
+                self._shard = qe.EdgeShard.create(str(path / "shard"), self._config())
+                for name, kind in INDEXED_FIELDS.items():
+                    self._shard.update(qe.UpdateOperation.create_field_index(name, kind))
+                schema_file.write_text(json.dumps(schema.to_json(), indent=2))
+        except StoreError:
+            raise
+        except Exception as exc:  # the engine raises plain Exception with a message
+            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
+                raise StoreBusyError(
+                    f"The store at {path} is open in another process (the embedded engine"
+                    " allows one at a time); wait for it to finish or stop it."
+                ) from exc
+            raise StoreError(f"Cannot open the store at {path}: {exc}") from exc
+
+    def _config(self) -> qe.EdgeConfig:
+        maxsim = qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim)
+        dense = {
+            d.name: qe.EdgeVectorParams(
+                size=d.size,
+                distance=qe.Distance.Cosine,
+                multivector_config=maxsim if d.multivector else None,
+            )
+            for d in self.schema.dense
+        }
+        sparse = {SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}
+        return qe.EdgeConfig(vectors=dense, sparse_vectors=sparse)
+
+    def close(self) -> None:
+        self._shard.flush()
+        self._shard.close()
+
+    def upsert(self, points: list[PointRecord]) -> None:
+        if not points:
+            return
+        edge_points = []
+        for p in points:
+            vectors: dict[str, Any] = dict(p.dense)
+            if p.sparse is not None and p.sparse.indices:
+                vectors[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
+            edge_points.append(qe.Point(p.id, vectors, p.payload))
+        self._shard.update(qe.UpdateOperation.upsert_points(edge_points))
+
+    def delete_points(self, ids: list[str]) -> None:
+        if ids:
+            self._shard.update(qe.UpdateOperation.delete_points(ids))
+
+    def delete_document(self, document_id: str) -> None:
+        self._shard.update(qe.UpdateOperation.delete_points_by_filter(_filter([document_id])))
+
+    def count(self, document_id: str | None = None) -> int:
+        ids = [document_id] if document_id else None
+        return self._shard.count(qe.CountRequest(exact=True, filter=_filter(ids)))
+
+    def flush(self) -> None:
+        self._shard.flush()
+
+    def search(
+        self,
+        dense: dict[str, list[float] | list[list[float]]],
+        sparse: SparseVector | None,
+        limit: int,
+        candidates: int,
+        fusion: Fusion = Fusion.RRF,
+        rrf_k: int = 60,
+        document_ids: list[str] | None = None,
+        with_vectors: list[str] | None = None,
+    ) -> list[ScoredRecord]:
+        """One query: a prefetch per dense vector and one for sparse, fused; filter inside."""
+        flt = _filter(document_ids)
+        prefetches = [
+            qe.Prefetch(limit=candidates, query=qe.Query.Nearest(vec, using=name), filter=flt)
+            for name, vec in dense.items()
+        ]
+        if sparse is not None and sparse.indices:
+            query = qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE)
+            prefetches.append(qe.Prefetch(limit=candidates, query=query, filter=flt))
+        if not prefetches:
+            return []
+        if len(prefetches) == 1:
+            only = prefetches[0]
+            request = qe.QueryRequest(
+                limit=limit,
+                query=only.query,
+                filter=flt,
+                with_payload=True,
+                with_vector=with_vectors or False,
+            )
+        else:
+            fused = qe.Fusion.Rrf(k=rrf_k) if fusion is Fusion.RRF else qe.Fusion.Dbsf()
+            request = qe.QueryRequest(
+                limit=limit,
+                prefetches=prefetches,
+                query=fused,
+                filter=flt,
+                with_payload=True,
+                with_vector=with_vectors or False,
+            )
+        return [
+            ScoredRecord(str(p.id), p.score, dict(p.payload or {}), dict(p.vector or {}))
+            for p in self._shard.query(request)
+        ]
