@@ -13,7 +13,7 @@ from PIL import Image
 
 
 class ImageStore:
-    def __init__(self, root: Path, fmt: str = "webp", quality: int = 80) -> None:
+    def __init__(self, root: Path, fmt: str = "jpeg", quality: int = 80) -> None:
         self.root = root
         self.fmt = fmt
         self.quality = quality

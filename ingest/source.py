@@ -3,12 +3,16 @@
 Adding a format means writing one loader and adding one line to `LOADERS`.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rag.config import Settings
-from rag.records import Unit
+if TYPE_CHECKING:  # runtime imports of `rag` here would be circular (rag.api imports ingest)
+    from rag.config import Settings
+    from rag.records import Unit
 
 
 @dataclass
@@ -20,7 +24,7 @@ class OpenedSource:
     units: Iterator[Unit]
 
 
-Loader = Callable[[Path, Settings], OpenedSource]
+Loader = Callable[[Path, "Settings"], OpenedSource]
 
 
 def loaders() -> dict[str, Loader]:

@@ -32,10 +32,19 @@ from rag.store import EdgeStore, Schema
 class RAG:
     """Ingest, search, ask, list and delete over one data directory."""
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        **overrides: Any,
+    ) -> None:
+        """`overrides` replace single settings; `embedder` brings an already loaded model."""
         base = settings or Settings()
         self.settings = Settings.model_validate({**base.model_dump(), **overrides})
         self._store: EdgeStore | None = None
+        if embedder is not None:
+            self.__dict__["embedder"] = embedder
 
     def __enter__(self) -> "RAG":
         return self

@@ -147,6 +147,12 @@ class EdgeStore:
         sparse = {SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}
         return qe.EdgeConfig(vectors=dense, sparse_vectors=sparse)
 
+    def __enter__(self) -> "EdgeStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self._shard.flush()
         self._shard.close()
