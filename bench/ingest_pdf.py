@@ -104,9 +104,9 @@ def encoders(pdf: Path, dpi: int, sample: int = 40) -> dict[str, float]:
     pages = [render(doc[i], dpi) for i in range(0, doc.page_count, step)][:sample]
     formats = {
         "PNG": {"format": "PNG"},
-        "WebP q80 method 0 (ours)": {"format": "WEBP", "quality": 80, "method": 0},
+        "WebP q80 method 0 (RAG_IMAGE_FORMAT=webp)": {"format": "WEBP", "quality": 80, "method": 0},
         "WebP q80 method 4 (Pillow default)": {"format": "WEBP", "quality": 80},
-        "JPEG q80": {"format": "JPEG", "quality": 80},
+        "JPEG q80 (default)": {"format": "JPEG", "quality": 80},
     }
     out = {}
     for name, kwargs in formats.items():

@@ -210,9 +210,7 @@ def main() -> None:
             )
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], file=sys.stderr)
-    print(
-        "\n| engine | points | upsert points/s | query p50 ms | query p95 ms | RSS growth MB | disk MB |"
-    )
+    print("\n| engine | points | upserts/s | query p50 ms | query p95 ms | RSS MB | disk MB |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         name = "qdrant-edge-py" if r["engine"] == "edge" else "qdrant-client local"
@@ -227,7 +225,8 @@ def main() -> None:
         )
         print(
             f"{n:,} points: edge is {loc['p50_ms'] / e['p50_ms']:.0f}x faster at p50, "
-            f"{loc['p95_ms'] / e['p95_ms']:.0f}x at p95, upserts {e['upsert_points_per_s'] / loc['upsert_points_per_s']:.1f}x faster"
+            f"{loc['p95_ms'] / e['p95_ms']:.0f}x at p95, upserts "
+            f"{e['upsert_points_per_s'] / loc['upsert_points_per_s']:.1f}x faster"
         )
     results = Path(__file__).parent / "results"
     results.mkdir(exist_ok=True)

@@ -7,6 +7,7 @@ writes no new text, so it cannot invent facts; it says plainly that it is extrac
 
 import re
 
+from rag.passages import terms
 from rag.records import Answer, Citation, Hit
 
 NO_GENERATOR = (
@@ -16,16 +17,6 @@ NO_GENERATOR = (
 NOTHING_FOUND = "Nothing in the ingested documents matches this question."
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    "a an and are as at be by can do does for from how i in is it of on or the this to"
-    " what when where which who why with you your my we our".split()
-)
-
-
-def _terms(text: str) -> set[str]:
-    """Content words, crudely stemmed to 5 letters so 'installing' meets 'install'."""
-    return {w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
 
 
 def quote(passage: str, question: str, max_words: int = 60) -> str:
@@ -33,8 +24,8 @@ def quote(passage: str, question: str, max_words: int = 60) -> str:
     sentences = [s for s in _SENTENCE.split(passage) if s.strip()]
     if not sentences:
         return ""
-    wanted = _terms(question)
-    scores = [len(_terms(s) & wanted) for s in sentences]
+    wanted = terms(question)
+    scores = [len(terms(s) & wanted) for s in sentences]
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     chosen = [sentences[best]]
     left, right = best - 1, best + 1

@@ -16,14 +16,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from ingest.images import ImageStore
 from ingest.pipeline import Ingestor, IngestProgress
-from rag.answer import extractive_answer
+from rag.ask import AnswerStream, History
+from rag.ask import ask as ask_question
 from rag.catalog import Catalog
 from rag.config import Settings
+from rag.generator import Generator
 from rag.models.embedder import Embedder
+from rag.models.reranker import Reranker
 from rag.models.sparse import Bm25Encoder
-from rag.profiles import ProfileChoice, build_embedder, choose_profile
+from rag.profiles import ProfileChoice, build_embedder, build_reranker, choose_profile
+from rag.query_image import load_query_image
 from rag.records import Answer, Document, Hit, IngestReport, Status
 from rag.retrieve import Searcher
 from rag.store import EdgeStore, Schema
@@ -37,14 +43,17 @@ class RAG:
         settings: Settings | None = None,
         *,
         embedder: Embedder | None = None,
+        reranker: Reranker | None = None,
         **overrides: Any,
     ) -> None:
-        """`overrides` replace single settings; `embedder` brings an already loaded model."""
+        """`overrides` replace single settings; `embedder` (and `reranker`) bring loaded models."""
         base = settings or Settings()
         self.settings = Settings.model_validate({**base.model_dump(), **overrides})
         self._store: EdgeStore | None = None
         if embedder is not None:
             self.__dict__["embedder"] = embedder
+        if reranker is not None:
+            self.__dict__["reranker"] = reranker
 
     def __enter__(self) -> "RAG":
         return self
@@ -72,6 +81,10 @@ class RAG:
     @cached_property
     def embedder(self) -> Embedder:
         return build_embedder(self.settings, self.profile)
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        return build_reranker(self.settings, self.profile)
 
     @cached_property
     def images(self) -> ImageStore:
@@ -104,17 +117,52 @@ class RAG:
         return ingestor.ingest([Path(p) for p in paths], tags, progress)
 
     def search(
-        self, query: str, top_k: int | None = None, documents: list[str] | None = None
+        self,
+        query: str = "",
+        top_k: int | None = None,
+        documents: list[str] | None = None,
+        image: Image.Image | str | Path | None = None,
     ) -> list[Hit]:
-        """Best units for a text query, best first."""
+        """Best units for a query of text, an image (PIL image or file path), or both."""
         searcher = Searcher(
-            self.settings, self.store(), self.embedder, self.sparse, self.settings.images_dir
+            self.settings,
+            self.store(),
+            self.embedder,
+            self.sparse,
+            self.settings.images_dir,
+            self.reranker,
         )
-        return searcher.search(query, top_k, documents)
+        if isinstance(image, str | Path):
+            image = load_query_image(Path(image))
+        return searcher.search(query, top_k, documents, image)
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
+    @cached_property
+    def generator(self) -> Generator | None:
+        return Generator(self.settings) if self.settings.generator_url else None
+
+    def ask_stream(
+        self, question: str, history: History = (), top_k: int | None = None
+    ) -> AnswerStream:
+        """Iterate for answer text as it streams; then `.answer` has text and citations.
+
+        `history` holds earlier (question, answer) turns; a follow-up is rewritten into a
+        standalone query before retrieval.
+        """
+        return ask_question(
+            question,
+            list(history),
+            lambda q: self.search(q, top_k),
+            self.settings,
+            self.generator,
+        )
+
+    def ask(self, question: str, history: History = (), top_k: int | None = None) -> Answer:
         """Answer from the documents with [n] citations (extractive without a generator)."""
-        return extractive_answer(question, self.search(question, top_k))
+        stream = self.ask_stream(question, history, top_k)
+        for _ in stream:
+            pass
+        assert stream.answer is not None
+        return stream.answer
 
     def documents(self) -> list[Document]:
         return self.catalog.documents()

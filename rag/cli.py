@@ -144,14 +144,19 @@ def ingest(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="What to look for.")],
+    query: Annotated[
+        str, typer.Argument(help="What to look for (may be empty with --image).")
+    ] = "",
+    image: Annotated[
+        Path | None, typer.Option("--image", help="Search by this image (qwen3-vl profile).")
+    ] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=100)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
 ) -> None:
     """Search the documents. Example: rag search "install packages offline" --top-k 3"""
     with _open() as rag:
         try:
-            hits = rag.search(query, top_k)
+            hits = rag.search(query, top_k, image=image)
         except RagError as exc:
             raise _fail(exc) from exc
     if as_json:
@@ -170,20 +175,33 @@ def ask(
     question: Annotated[str, typer.Argument(help="A question about the documents.")],
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=100)] = None,
 ) -> None:
-    """Answer a question with cited pages. Example: rag ask "How do I set up a repository?" """
+    """Answer with cited pages, streaming. Example: rag ask "How do I set up a repository?" """
     with _open() as rag:
         try:
-            answer = rag.ask(question, top_k)
+            stream = rag.ask_stream(question, top_k=top_k)
+            streamed = "".join(_echo(piece) for piece in stream)
         except RagError as exc:
             raise _fail(exc) from exc
-    out.print(escape(answer.text))
+    answer = stream.answer
+    assert answer is not None
+    if answer.text != streamed:  # the generator failed mid-way: show the fallback
+        err.print(f"\n[yellow]{escape(answer.notice or '')}[/yellow]")
+        out.print(escape(answer.text))
+    else:
+        out.print()
     if answer.citations:
         out.print("\nSources:")
         for c in answer.citations:
             out.print(f"  {escape(c.label())}")
-    if answer.notice:
+    if answer.notice and answer.text == streamed:
         err.print(f"[yellow]{escape(answer.notice)}[/yellow]")
-    err.print(f"Answered from {len(answer.citations)} source(s).")
+    kind = "generated" if answer.generated else "extractive"
+    err.print(f"Answer ({kind}) cites {len(answer.citations)} source(s).")
+
+
+def _echo(piece: str) -> str:
+    out.print(escape(piece), end="")
+    return piece
 
 
 @app.command("list")

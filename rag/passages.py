@@ -33,3 +33,24 @@ def spans(text: str, words: int = 120, overlap: int = 30) -> list[tuple[int, int
 def cut(text: str, span: tuple[int, int]) -> str:
     """The words of `text` in `span`."""
     return " ".join(text.split()[span[0] : span[1]])
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an and are as at be by can do does for from how i in is it of on or the this to"
+    " what when where which who why with you your my we our".split()
+)
+
+
+def terms(text: str) -> set[str]:
+    """Content words, crudely stemmed to 5 letters so 'installing' meets 'install'."""
+    return {w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+
+
+def best_window(text: str, query: str, words: int = 120, overlap: int = 30) -> str:
+    """The passage window of `text` sharing most content words with `query`."""
+    windows = spans(text, words, overlap)
+    if not windows:
+        return ""
+    wanted = terms(query)
+    return cut(text, max(windows, key=lambda w: len(terms(cut(text, w)) & wanted)))

@@ -1,15 +1,19 @@
-"""Model profiles: which embedder a run uses, and why that one was chosen.
+"""Model profiles: which embedder (and reranker) a run uses, and why that one was chosen.
 
-`auto` takes the best profile this installation can run. Only `lite` is wired in this
-version; asking for `qwen3-vl` explicitly is refused with a clear message rather than
-silently running something else.
+- `lite`: text layer + a small text embedder + BM25; runs on any CPU, offline.
+- `qwen3-vl`: page images through a vision-language embedder + BM25, then a multimodal
+  reranker; meant for a GPU (it runs on CPU too, slowly).
+- `auto`: qwen3-vl where CUDA is present and its models resolve, else lite; the choice
+  and its reason are reported by `rag status` and the API.
 """
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from rag.config import Profile, Settings
-from rag.errors import ConfigError
 from rag.models.embedder import Embedder, TextEmbedder
+from rag.models.reranker import CrossEncoderReranker, Reranker
 
 
 @dataclass(frozen=True)
@@ -18,23 +22,64 @@ class ProfileChoice:
     reason: str
 
 
+def model_resolves(ref: str) -> bool:
+    """A local model directory, a hub id in the local cache, or a hub that may be reached."""
+    if Path(ref).is_dir():
+        return True
+    if os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false", "False"):
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(ref, "config.json"), str)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def choose_profile(settings: Settings) -> ProfileChoice:
-    if settings.profile is Profile.QWEN3_VL:
-        raise ConfigError(
-            "The qwen3-vl profile is not available in this version of mmrag; use"
-            " RAG_PROFILE=lite (or auto)."
+    if settings.profile is not Profile.AUTO:
+        return ProfileChoice(settings.profile, f"{settings.profile}, as configured")
+    if not _cuda():
+        return ProfileChoice(Profile.LITE, "auto: no CUDA device, so the lite profile")
+    missing = [m for m in (settings.visual_model, settings.rerank_model) if not model_resolves(m)]
+    if missing:
+        return ProfileChoice(
+            Profile.LITE, f"auto: CUDA present but {missing} not available offline"
         )
-    if settings.profile is Profile.AUTO:
-        return ProfileChoice(Profile.LITE, "auto: lite is the profile this version runs")
-    return ProfileChoice(Profile.LITE, "lite, as configured")
+    return ProfileChoice(Profile.QWEN3_VL, "auto: CUDA present and the Qwen3-VL models resolve")
 
 
 def build_embedder(settings: Settings, choice: ProfileChoice) -> Embedder:
-    """The embedder of a profile (loads model weights: seconds on CPU)."""
+    """The embedder of a profile (loads model weights: seconds)."""
+    if choice.profile is Profile.QWEN3_VL:
+        from rag.models.visual import VisualEmbedder
+
+        return VisualEmbedder(
+            settings.visual_model,
+            device=settings.device,
+            max_visual_tokens=settings.visual_max_tokens,
+            pixel_budget=settings.embed_pixel_budget,
+            dim=settings.visual_dim,
+        )
     return TextEmbedder(
         settings.text_model,
         device=settings.device,
         passage_words=settings.passage_words,
         passage_overlap=settings.passage_overlap,
         batch_size=settings.embed_batch_size,
+    )
+
+
+def build_reranker(settings: Settings, choice: ProfileChoice) -> Reranker | None:
+    """The profile's reranker, or None (lite has none: no cross-encoder ships offline)."""
+    if choice.profile is not Profile.QWEN3_VL or not settings.rerank:
+        return None
+    return CrossEncoderReranker(
+        settings.rerank_model,
+        device=settings.device,
+        max_visual_tokens=settings.visual_max_tokens,
+        pixel_budget=settings.embed_pixel_budget,
     )

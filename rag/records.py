@@ -56,7 +56,8 @@ class Document:
 
 @dataclass
 class Hit:
-    """One search result. `page` is 1-based; `text` is the passage that matched best."""
+    """One search result. `page` is 1-based; `text` is the passage that matched best;
+    `score` ranks the hits (the reranker's score when one ran, else the fused score)."""
 
     unit_id: str
     document_id: str
@@ -70,6 +71,8 @@ class Hit:
     image_path: Path | None = None
     start_s: float | None = None
     end_s: float | None = None
+    fused_score: float | None = None  # from the fused Qdrant query
+    rerank_score: float | None = None  # from the reranker, when one ran (then = score)
 
     def to_json(self) -> dict[str, Any]:
         """The `rag search --json` schema: stable keys that later versions keep."""
@@ -85,6 +88,8 @@ class Hit:
             "image_path": str(self.image_path) if self.image_path else None,
             "start_s": self.start_s,
             "end_s": self.end_s,
+            "fused_score": self.fused_score,
+            "rerank_score": self.rerank_score,
         }
 
 
@@ -117,6 +122,8 @@ class Answer:
     hits: list[Hit]
     generated: bool
     notice: str | None = None  # e.g. "no generator is configured"
+    invented_citations: list[int] = field(default_factory=list)  # dropped from the text
+    context: list[Citation] = field(default_factory=list)  # every page the model was given
 
 
 @dataclass

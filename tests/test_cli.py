@@ -71,9 +71,9 @@ def test_errors_are_one_red_line_and_exit_1(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_an_unavailable_profile_is_refused_clearly(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["--data-dir", str(tmp_path), "--profile", "qwen3-vl", "search", "x"]
-    )
+def test_a_model_that_cannot_load_is_a_clear_error(tmp_path: Path) -> None:
+    args = ["--data-dir", str(tmp_path), "--profile", "qwen3-vl", "search", "x"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 1
-    assert "qwen3-vl profile is not available" in result.output
+    assert "Cannot load the visual embedder 'Qwen/Qwen3-VL-Embedding-2B'" in result.output
+    assert "Traceback" not in result.output

@@ -1,38 +1,14 @@
 """Queries and document text reach the embedder as text, never as a URL or path to load."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import CountingHandler
 from PIL import Image
 
 from rag import RAG
 from rag.models.embedder import TextEmbedder
 from rag.models.inputs import as_text
-
-
-class _CountingHandler(BaseHTTPRequestHandler):
-    requests = 0
-
-    def do_GET(self) -> None:
-        type(self).requests += 1
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def counting_server():
-    _CountingHandler.requests = 0
-    server = HTTPServer(("127.0.0.1", 0), _CountingHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
 
 
 @pytest.fixture
@@ -54,7 +30,7 @@ def recorded_inputs(embedder: TextEmbedder, monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_url_shaped_query_fetches_nothing(corpus: RAG, counting_server, recorded_inputs) -> None:
     url = f"http://127.0.0.1:{counting_server.server_port}/cat.png"
     hits = corpus.search(url)
-    assert _CountingHandler.requests == 0
+    assert CountingHandler.requests == 0
     assert recorded_inputs == [{"text": url}]
     assert all(h.modality == "page" for h in hits)
 
@@ -83,7 +59,7 @@ def test_document_text_that_looks_like_a_url_is_embedded_as_text(
     doc.new_page().insert_text((72, 72), url)
     doc.save(pdf)
     assert rag.ingest([pdf]).count("ingested") == 1
-    assert _CountingHandler.requests == 0
+    assert CountingHandler.requests == 0
     assert recorded_inputs == [{"text": url}]
 
 

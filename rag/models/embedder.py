@@ -8,8 +8,9 @@ into them. The lite embedder reads only text: each unit becomes one vector per p
 from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
-from rag.errors import ModelError
+from rag.errors import ModelError, QueryError
 from rag.models.inputs import as_texts
 from rag.models.resolve import pick_device, resolve_model
 from rag.passages import cut, spans
@@ -30,9 +31,13 @@ class Embedder(Protocol):
         """One entry per unit; a unit with nothing to embed gets an empty dict."""
         ...
 
-    def embed_query(self, text: str) -> Vectors: ...
+    def embed_query(self, text: str, image: Image.Image | None = None) -> Vectors:
+        """Query vectors from text, an image, or both (text-only embedders refuse images)."""
+        ...
 
-    def best_passage(self, query: Vectors, unit_text: str, unit_vectors: Vectors) -> str:
+    def best_passage(
+        self, query: str, query_vectors: Vectors, unit_text: str, unit_vectors: Vectors
+    ) -> str:
         """The part of a unit's text that matched the query best (for display and answers)."""
         ...
 
@@ -85,17 +90,25 @@ class TextEmbedder:
             out.append({self.vector: rows.tolist()} if len(ps) else {})
         return out
 
-    def embed_query(self, text: str) -> Vectors:
+    def embed_query(self, text: str, image: Image.Image | None = None) -> Vectors:
+        if image is not None:
+            raise QueryError(
+                "The lite profile reads text only; searching by image needs RAG_PROFILE=qwen3-vl."
+            )
+        if not text:
+            raise QueryError("The query is empty; type a question or some keywords.")
         return {self.vector: [self._encode([text], query=True)[0].tolist()]}
 
-    def best_passage(self, query: Vectors, unit_text: str, unit_vectors: Vectors) -> str:
+    def best_passage(
+        self, query: str, query_vectors: Vectors, unit_text: str, unit_vectors: Vectors
+    ) -> str:
         windows = self._spans(unit_text)
         stored = unit_vectors.get(self.vector)
         if not windows:
             return ""
         if not stored or len(stored) != len(windows):
             return cut(unit_text, windows[0])
-        scores = np.asarray(stored) @ np.asarray(query[self.vector][0])
+        scores = np.asarray(stored) @ np.asarray(query_vectors[self.vector][0])
         return cut(unit_text, windows[int(np.argmax(scores))])
 
     def _encode(self, texts: list[str], query: bool) -> np.ndarray:
