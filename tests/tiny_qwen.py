@@ -115,9 +115,9 @@ TINY_MIN_PIXELS = 32 * 32
 TINY_MAX_PIXELS = 128 * 128
 
 
-def _preprocessor_config() -> dict:
+def _preprocessor_config(min_pixels: int, max_pixels: int) -> dict:
     return {
-        "size": {"longest_edge": TINY_MAX_PIXELS, "shortest_edge": TINY_MIN_PIXELS},
+        "size": {"longest_edge": max_pixels, "shortest_edge": min_pixels},
         "patch_size": 16,
         "temporal_patch_size": 2,
         "merge_size": 2,
@@ -128,9 +128,9 @@ def _preprocessor_config() -> dict:
     }
 
 
-def _video_preprocessor_config() -> dict:
+def _video_preprocessor_config(min_pixels: int, max_pixels: int) -> dict:
     return {
-        "size": {"longest_edge": 4 * TINY_MAX_PIXELS, "shortest_edge": TINY_MIN_PIXELS},
+        "size": {"longest_edge": 4 * max_pixels, "shortest_edge": min_pixels},
         "patch_size": 16,
         "temporal_patch_size": 2,
         "merge_size": 2,
@@ -189,47 +189,93 @@ def _build_tokenizer():
     return tok, ids
 
 
-def _build_hf_checkpoint(out: Path, chat_template: str, seed: int) -> dict:
-    """Write config.json, model.safetensors, tokenizer and processor files. Returns token ids."""
-    import torch
-    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
-
-    tok, ids = _build_tokenizer()
-    vocab_size = len(tok)
-    config = Qwen3VLConfig(
-        text_config={
-            "vocab_size": vocab_size,
+ARCHS = {
+    # ~0.25 M parameters: the test twins
+    "tiny": {
+        "text": {
             "hidden_size": 64,
             "intermediate_size": 128,
             "num_hidden_layers": 2,
             "num_attention_heads": 4,
             "num_key_value_heads": 2,
             "head_dim": 16,
-            "max_position_embeddings": 262144,
-            "rope_parameters": {
-                "rope_type": "default",
-                "rope_theta": 10000.0,
-                "mrope_section": [2, 3, 3],  # sums to head_dim / 2
-                "mrope_interleaved": True,
-            },
+            "rope_theta": 10000.0,
+            "mrope_section": [2, 3, 3],
             "initializer_range": 0.1,
-            "pad_token_id": ids["<|endoftext|>"],
-            "bos_token_id": None,
-            "eos_token_id": ids["<|im_end|>"],
-            "dtype": "float32",
         },
-        vision_config={
+        "vision": {
             "depth": 2,
             "hidden_size": 32,
             "intermediate_size": 64,
             "num_heads": 2,
             "out_hidden_size": 64,
-            "num_position_embeddings": 64,  # an 8x8 grid of learned position embeddings
+            "num_position_embeddings": 64,
             "deepstack_visual_indexes": [1],
+            "initializer_range": 0.1,
+        },
+        "pixels": (TINY_MIN_PIXELS, TINY_MAX_PIXELS),
+        "dtype": "float32",
+    },
+    # the Qwen3-VL-2B architecture (for GPU benchmarks with random weights)
+    "2b": {
+        "text": {
+            "hidden_size": 2048,
+            "intermediate_size": 6144,
+            "num_hidden_layers": 28,
+            "num_attention_heads": 16,
+            "num_key_value_heads": 8,
+            "head_dim": 128,
+            "rope_theta": 5_000_000.0,
+            "mrope_section": [24, 20, 20],
+            "vocab_size": 151936,
+            "initializer_range": 0.02,
+        },
+        "vision": {
+            "depth": 24,
+            "hidden_size": 1024,
+            "intermediate_size": 4096,
+            "num_heads": 16,
+            "out_hidden_size": 2048,
+            "num_position_embeddings": 2304,
+            "deepstack_visual_indexes": [5, 11, 17],
+            "initializer_range": 0.02,
+        },
+        "pixels": (65536, 16777216),
+        "dtype": "bfloat16",
+    },
+}
+
+
+def _build_hf_checkpoint(out: Path, chat_template: str, seed: int, arch: str = "tiny") -> dict:
+    """Write config.json, model.safetensors, tokenizer and processor files. Returns token ids."""
+    import torch
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    spec = ARCHS[arch]
+    tok, ids = _build_tokenizer()
+    text = dict(spec["text"])
+    rope = {
+        "rope_type": "default",
+        "rope_theta": text.pop("rope_theta"),
+        "mrope_section": text.pop("mrope_section"),  # sums to head_dim / 2
+        "mrope_interleaved": True,
+    }
+    config = Qwen3VLConfig(
+        text_config={
+            "vocab_size": len(tok),
+            **text,
+            "max_position_embeddings": 262144,
+            "rope_parameters": rope,
+            "pad_token_id": ids["<|endoftext|>"],
+            "bos_token_id": None,
+            "eos_token_id": ids["<|im_end|>"],
+            "dtype": spec["dtype"],
+        },
+        vision_config={
+            **spec["vision"],
             "patch_size": 16,
             "spatial_merge_size": 2,
             "temporal_patch_size": 2,
-            "initializer_range": 0.1,
         },
         image_token_id=ids["<|image_pad|>"],
         video_token_id=ids["<|video_pad|>"],
@@ -238,11 +284,16 @@ def _build_hf_checkpoint(out: Path, chat_template: str, seed: int) -> dict:
         tie_word_embeddings=True,  # as in the 2B checkpoints
     )
     torch.manual_seed(seed)
-    model = Qwen3VLForConditionalGeneration(config).eval()
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, spec["dtype"]))
+    try:
+        model = Qwen3VLForConditionalGeneration(config).eval()
+    finally:
+        torch.set_default_dtype(previous)
     model.save_pretrained(out)
     tok.save_pretrained(out)
-    _write_json(out / "preprocessor_config.json", _preprocessor_config())
-    _write_json(out / "video_preprocessor_config.json", _video_preprocessor_config())
+    _write_json(out / "preprocessor_config.json", _preprocessor_config(*spec["pixels"]))
+    _write_json(out / "video_preprocessor_config.json", _video_preprocessor_config(*spec["pixels"]))
     (out / "chat_template.jinja").write_text(chat_template, encoding="utf-8")
     # A saved tokenizer also carries the template: keep exactly one source of truth.
     tok_cfg_path = out / "tokenizer_config.json"
@@ -256,6 +307,7 @@ def _build_hf_checkpoint(out: Path, chat_template: str, seed: int) -> dict:
         "yes": tok.convert_tokens_to_ids("yes"),
         "no": tok.convert_tokens_to_ids("no"),
         "n_params": n_params,
+        "hidden": config.text_config.hidden_size,
     }
 
 
@@ -308,7 +360,7 @@ def _transformer_config(task: str, output_name: str, method_output: str, st_vers
     return config
 
 
-def build_embedder(dir: Path, st_version: str = "5.4") -> Path:
+def build_embedder(dir: Path, st_version: str = "5.4", arch: str = "tiny") -> Path:
     """Tiny Qwen3-VL-Embedding-2B look-alike: Transformer -> Pooling(lasttoken) -> Normalize.
 
     ``st_version="5.4"`` (default) writes sentence_bert_config.json the way the hub checkpoint was
@@ -316,7 +368,7 @@ def build_embedder(dir: Path, st_version: str = "5.4") -> Path:
     ``"6.2"`` writes what the installed ST 6.2 itself saves.
     """
     out = _fresh_dir(dir)
-    _build_hf_checkpoint(out, EMBED_CHAT_TEMPLATE, seed=0)
+    info = _build_hf_checkpoint(out, EMBED_CHAT_TEMPLATE, seed=0, arch=arch)
     config = _transformer_config(
         "feature-extraction", "token_embeddings", "last_hidden_state", st_version
     )
@@ -324,7 +376,11 @@ def build_embedder(dir: Path, st_version: str = "5.4") -> Path:
     _write_json(out / "sentence_bert_config.json", config)
     _write_json(
         out / "1_Pooling" / "config.json",
-        {"embedding_dimension": 64, "pooling_mode": "lasttoken", "include_prompt": True},
+        {
+            "embedding_dimension": info["hidden"],
+            "pooling_mode": "lasttoken",
+            "include_prompt": True,
+        },
     )
     (out / "2_Normalize").mkdir()
     if st_version == "6.2":
@@ -368,13 +424,13 @@ def build_embedder(dir: Path, st_version: str = "5.4") -> Path:
     return out
 
 
-def build_reranker(dir: Path, st_version: str = "5.4") -> Path:
+def build_reranker(dir: Path, st_version: str = "5.4", arch: str = "tiny") -> Path:
     """Tiny Qwen3-VL-Reranker-2B look-alike: Transformer(any-to-any) -> LogitScore(yes, no).
 
     ``st_version`` as in :func:`build_embedder`.
     """
     out = _fresh_dir(dir)
-    info = _build_hf_checkpoint(out, RERANK_CHAT_TEMPLATE, seed=1)
+    info = _build_hf_checkpoint(out, RERANK_CHAT_TEMPLATE, seed=1, arch=arch)
     _write_json(
         out / "sentence_bert_config.json",
         _transformer_config("any-to-any", "causal_logits", "logits", st_version),
