@@ -186,6 +186,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument(
+        "--engines", nargs="+", default=["edge", "local"], choices=["edge", "local"]
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -193,7 +196,7 @@ def main() -> None:
         return
     rows = []
     for n in args.sizes:
-        for engine in ("edge", "local"):
+        for engine in args.engines:
             out = subprocess.run(
                 [
                     sys.executable,
@@ -218,7 +221,7 @@ def main() -> None:
             f"| {name} | {r['points']:,} | {r['upsert_points_per_s']:,.0f} | {r['p50_ms']:.1f} "
             f"| {r['p95_ms']:.1f} | {r['rss_growth_mb']:.0f} | {r['disk_mb']:.0f} |"
         )
-    for n in args.sizes:
+    for n in args.sizes if len(args.engines) == 2 else []:
         e, loc = (
             next(r for r in rows if r["engine"] == k and r["points"] == n)
             for k in ("edge", "local")

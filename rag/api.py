@@ -24,13 +24,20 @@ from rag.ask import AnswerStream, History
 from rag.ask import ask as ask_question
 from rag.catalog import Catalog
 from rag.config import Settings
+from rag.filters import parse_filters
 from rag.generator import Generator
 from rag.models.embedder import Embedder
 from rag.models.reranker import Reranker
 from rag.models.sparse import Bm25Encoder
-from rag.profiles import ProfileChoice, build_embedder, build_reranker, choose_profile
+from rag.profiles import (
+    ProfileChoice,
+    build_embedder,
+    build_reranker,
+    choose_profile,
+    min_relevance,
+)
 from rag.query_image import load_query_image
-from rag.records import Answer, Document, Hit, IngestReport, Status
+from rag.records import Answer, Document, Hit, IngestReport, SearchFilter, Status
 from rag.retrieve import Searcher
 from rag.store import EdgeStore, Schema
 
@@ -120,10 +127,16 @@ class RAG:
         self,
         query: str = "",
         top_k: int | None = None,
-        documents: list[str] | None = None,
+        where: SearchFilter | None = None,
         image: Image.Image | str | Path | None = None,
+        explain: bool = False,
     ) -> list[Hit]:
-        """Best units for a query of text, an image (PIL image or file path), or both."""
+        """Best units for a query of text, an image (PIL image or file path), or both.
+
+        `where` filters inside the query (documents by id, modality, tags, date added);
+        `explain` adds each retriever's rank and score and the matched terms to every hit.
+        An empty list means nothing relevant is in the documents.
+        """
         searcher = Searcher(
             self.settings,
             self.store(),
@@ -131,17 +144,22 @@ class RAG:
             self.sparse,
             self.settings.images_dir,
             self.reranker,
+            min_relevance(self.settings, self.profile),
         )
         if isinstance(image, str | Path):
             image = load_query_image(Path(image))
-        return searcher.search(query, top_k, documents, image)
+        return searcher.search(query, top_k, where, image, explain)
 
     @cached_property
     def generator(self) -> Generator | None:
         return Generator(self.settings) if self.settings.generator_url else None
 
     def ask_stream(
-        self, question: str, history: History = (), top_k: int | None = None
+        self,
+        question: str,
+        history: History = (),
+        top_k: int | None = None,
+        where: SearchFilter | None = None,
     ) -> AnswerStream:
         """Iterate for answer text as it streams; then `.answer` has text and citations.
 
@@ -151,18 +169,28 @@ class RAG:
         return ask_question(
             question,
             list(history),
-            lambda q: self.search(q, top_k),
+            lambda q: self.search(q, top_k, where),
             self.settings,
             self.generator,
         )
 
-    def ask(self, question: str, history: History = (), top_k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: History = (),
+        top_k: int | None = None,
+        where: SearchFilter | None = None,
+    ) -> Answer:
         """Answer from the documents with [n] citations (extractive without a generator)."""
-        stream = self.ask_stream(question, history, top_k)
+        stream = self.ask_stream(question, history, top_k, where)
         for _ in stream:
             pass
         assert stream.answer is not None
         return stream.answer
+
+    def filters(self, specs: list[str]) -> SearchFilter:
+        """`key=value` filters (doc, modality, tag, after, before) as a `SearchFilter`."""
+        return parse_filters(specs, lambda ref: self.catalog.resolve(ref).id)
 
     def documents(self) -> list[Document]:
         return self.catalog.documents()

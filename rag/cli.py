@@ -7,6 +7,7 @@ an ingest failed, the others were ingested).
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -30,10 +31,16 @@ from rich.text import Text
 from rag.api import RAG
 from rag.config import Profile, Settings
 from rag.errors import RagError
-from rag.records import FileOutcome
+from rag.records import FileOutcome, Hit
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
+NOT_FOUND = "Nothing in the documents matches (best similarity below the relevance threshold)."
+FILTER_OPTION = typer.Option(
+    "--filter",
+    "-f",
+    help="key=value, repeatable: doc=NAME|ID, modality=page, tag=T, after=DATE, before=DATE.",
+)
 
 app = typer.Typer(
     name="rag",
@@ -60,11 +67,15 @@ def main(
     profile: Annotated[
         Profile | None, typer.Option(help="Model profile (env RAG_PROFILE).", show_default=False)
     ] = None,
+    collection: Annotated[
+        str | None, typer.Option(help="Collection (env RAG_COLLECTION).", show_default=False)
+    ] = None,
 ) -> None:
     """Settings come from RAG_* environment variables; these options override them."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    overrides = {k: v for k, v in {"data_dir": data_dir, "profile": profile}.items() if v}
+    given = {"data_dir": data_dir, "profile": profile, "collection": collection}
+    overrides = {k: v for k, v in given.items() if v}
     state.settings = Settings(**overrides)
 
 
@@ -151,34 +162,59 @@ def search(
         Path | None, typer.Option("--image", help="Search by this image (qwen3-vl profile).")
     ] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=100)] = None,
+    filters: Annotated[list[str] | None, FILTER_OPTION] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show each retriever's rank and score per hit.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
 ) -> None:
-    """Search the documents. Example: rag search "install packages offline" --top-k 3"""
+    """Search the documents. Example: rag search "install packages" --filter tag=manual -k 3"""
     with _open() as rag:
         try:
-            hits = rag.search(query, top_k, image=image)
+            where = rag.filters(filters or [])
+            hits = rag.search(query, top_k, where, image=image, explain=explain)
         except RagError as exc:
             raise _fail(exc) from exc
     if as_json:
         out.print_json(json.dumps([h.to_json() for h in hits], ensure_ascii=False))
-    else:
-        table = Table("#", "score", "source", "page", "text", show_lines=False)
+    elif hits:
+        table = Table("#", "score", "source", "page", "text", show_lines=explain)
         for i, h in enumerate(hits, 1):
-            snippet = h.text[:160] + ("…" if len(h.text) > 160 else "")
-            table.add_row(str(i), f"{h.score:.4f}", escape(h.source), str(h.page), escape(snippet))
+            text = h.explanation.highlighted if h.explanation else h.text
+            snippet = escape(text[:240] + ("…" if len(text) > 240 else ""))
+            if h.explanation:
+                snippet = re.sub(r"\*\*(.+?)\*\*", r"[bold yellow]\1[/bold yellow]", snippet)
+                snippet += "\n[dim]" + escape(_explain_line(h)) + "[/dim]"
+            table.add_row(str(i), f"{h.score:.4f}", escape(h.source), str(h.page), snippet)
         out.print(table)
-    err.print(f"{len(hits)} hit(s).")
+    err.print(f"{len(hits)} hit(s)." if hits else NOT_FOUND)
+
+
+def _explain_line(hit: Hit) -> str:
+    e = hit.explanation
+    assert e is not None
+    parts = [
+        f"{name}: rank {rank} ({score:.3f})" if rank else f"{name}: not in its top list"
+        for name, (rank, score) in e.retrievers.items()
+    ]
+    parts.append(f"fused {e.fused_score:.4f}")
+    if e.rerank_score is not None:
+        parts.append(f"reranked {e.rerank_score:.3f}")
+    if e.relevance is not None:
+        parts.append(f"similarity {e.relevance:.3f}")
+    return "; ".join(parts)
 
 
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the documents.")],
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=100)] = None,
+    filters: Annotated[list[str] | None, FILTER_OPTION] = None,
 ) -> None:
     """Answer with cited pages, streaming. Example: rag ask "How do I set up a repository?" """
     with _open() as rag:
         try:
-            stream = rag.ask_stream(question, top_k=top_k)
+            stream = rag.ask_stream(question, top_k=top_k, where=rag.filters(filters or []))
             streamed = "".join(_echo(piece) for piece in stream)
         except RagError as exc:
             raise _fail(exc) from exc
@@ -271,3 +307,51 @@ def status(
         for key, value in info.items():
             out.print(f"{key:>16}: {escape(str(value))}")
     err.print(f"{info['documents']} document(s), {info['points']} point(s) in the store.")
+
+
+@app.command("eval")
+def evaluate_command(
+    questions: Annotated[Path, typer.Argument(help="JSON lines: question, source, pages, kind.")],
+    docs: Annotated[
+        list[Path], typer.Option("--docs", help="Documents the questions are about.")
+    ] = [Path("sample_data")],  # noqa: B006 (typer reads the default, never mutates it)
+    profiles: Annotated[
+        list[Profile] | None, typer.Option("--profile", help="Profile to run (repeatable).")
+    ] = None,
+    variants: Annotated[
+        list[str] | None,
+        typer.Option("--variant", help="hybrid-rrf, hybrid-dbsf, dense, sparse (repeatable)."),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where results go.")] = Path(
+        "eval/results"
+    ),
+) -> None:
+    """Measure retrieval quality side by side. Example: rag eval eval/questions.jsonl"""
+    from rag.evaluate import VARIANTS, evaluate, load_questions, markdown
+
+    chosen = variants or list(VARIANTS)
+    unknown = [v for v in chosen if v not in VARIANTS]
+    if unknown:
+        raise _fail(RagError(f"Unknown variant(s) {unknown}; use {', '.join(VARIANTS)}."))
+    s = state.settings
+    try:
+        items = load_questions(questions)
+        with err.status(f"Evaluating {len(items)} questions…"):
+            summaries = evaluate(
+                items,
+                [p for d in docs for p in (sorted(d.glob("*.pdf")) if d.is_dir() else [d])],
+                profiles or [Profile.LITE],
+                chosen,
+                s,
+                s.data_dir / "eval",
+            )
+    except RagError as exc:
+        raise _fail(exc) from exc
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(summaries, indent=2))
+    table = markdown(summaries)
+    (out_dir / "results.md").write_text(table)
+    out.print(table)
+    err.print(
+        f"{len(items)} questions x {len(summaries)} runs; written to {out_dir}/results.{{json,md}}."
+    )

@@ -54,3 +54,19 @@ def best_window(text: str, query: str, words: int = 120, overlap: int = 30) -> s
         return ""
     wanted = terms(query)
     return cut(text, max(windows, key=lambda w: len(terms(cut(text, w)) & wanted)))
+
+
+def highlight(text: str, query: str) -> tuple[str, list[str]]:
+    """`text` with words sharing a stem with the query wrapped in ** **, and those words."""
+    wanted = terms(query)
+    matched: list[str] = []
+
+    def mark(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word.lower()[:5] in wanted and len(word) > 1 and word.lower() not in _STOP:
+            if word.lower() not in matched:
+                matched.append(word.lower())
+            return f"**{word}**"
+        return word
+
+    return re.sub(r"[A-Za-z0-9]+", mark, text), matched

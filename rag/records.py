@@ -1,6 +1,6 @@
 """Plain records that cross module borders: what ingestion produces, what search and ask return."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,34 @@ class Document:
 
 
 @dataclass
+class SearchFilter:
+    """Conditions applied inside the vector query (never after it), all combined with AND."""
+
+    documents: list[str] = field(default_factory=list)  # document ids (any of)
+    modalities: list[str] = field(default_factory=list)  # any of
+    tags: list[str] = field(default_factory=list)  # a unit carrying any of them
+    added_after: float | None = None  # unix time
+    added_before: float | None = None
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.documents or self.modalities or self.tags or self.added_after or self.added_before
+        )
+
+
+@dataclass
+class Explanation:
+    """Why a hit ranks where it does: each retriever's rank and score, fusion, reranker."""
+
+    retrievers: dict[str, tuple[int | None, float | None]]  # name -> (1-based rank, score)
+    fused_score: float | None
+    rerank_score: float | None
+    relevance: float | None  # dense similarity of the best passage (the threshold's signal)
+    matched_terms: list[str]
+    highlighted: str  # the matched text with query terms wrapped in ** **
+
+
+@dataclass
 class Hit:
     """One search result. `page` is 1-based; `text` is the passage that matched best;
     `score` ranks the hits (the reranker's score when one ran, else the fused score)."""
@@ -73,6 +101,8 @@ class Hit:
     end_s: float | None = None
     fused_score: float | None = None  # from the fused Qdrant query
     rerank_score: float | None = None  # from the reranker, when one ran (then = score)
+    relevance: float | None = None  # dense similarity of the best passage to the query
+    explanation: Explanation | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The `rag search --json` schema: stable keys that later versions keep."""
@@ -90,6 +120,8 @@ class Hit:
             "end_s": self.end_s,
             "fused_score": self.fused_score,
             "rerank_score": self.rerank_score,
+            "relevance": self.relevance,
+            **({"explanation": asdict(self.explanation)} if self.explanation else {}),
         }
 
 

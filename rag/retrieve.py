@@ -1,16 +1,22 @@
-"""Search: embed the query (dense and sparse), run one fused Qdrant query, rerank, build hits."""
+"""Search: embed the query (dense and sparse), run one fused Qdrant query, rerank, build hits.
+
+Filters go inside the query. When even the best hit's dense similarity is below the
+relevance threshold, the result is empty, so a question the documents do not answer gets
+"not in the documents" instead of noise. With `explain`, each hit says how each retriever ranked it.
+"""
 
 from pathlib import Path
 
 from PIL import Image
 
-from rag.config import Settings
+from rag.config import Retrievers, Settings
 from rag.errors import QueryError
 from rag.models.embedder import Embedder
 from rag.models.reranker import Reranker
 from rag.models.sparse import Bm25Encoder
-from rag.records import Hit, Modality
-from rag.store import EdgeStore, ScoredRecord
+from rag.passages import highlight
+from rag.records import Explanation, Hit, Modality, SearchFilter
+from rag.store import SPARSE, EdgeStore, ScoredRecord
 
 MAX_QUERY_CHARS = 4000  # bounds embedder and BM25 work for a pasted wall of text
 
@@ -24,6 +30,7 @@ class Searcher:
         sparse: Bm25Encoder,
         images_dir: Path,
         reranker: Reranker | None = None,
+        min_relevance: float | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -31,17 +38,18 @@ class Searcher:
         self.sparse = sparse
         self.images_dir = images_dir
         self.reranker = reranker
+        self.min_relevance = min_relevance
 
     def search(
         self,
         query: str,
         top_k: int | None = None,
-        documents: list[str] | None = None,
+        where: SearchFilter | None = None,
         image: Image.Image | None = None,
+        explain: bool = False,
     ) -> list[Hit]:
         """Best units for `query` (text, an image, or both), best first.
 
-        `documents` restricts the search to those document ids (inside the Qdrant query).
         With a reranker, the fused top `rerank_candidates` are rescored and cut to top_k.
         """
         query = " ".join(query.split())
@@ -49,31 +57,50 @@ class Searcher:
             raise QueryError("The query is empty; type a question or some keywords.")
         if len(query) > MAX_QUERY_CHARS:
             raise QueryError(f"The query is longer than {MAX_QUERY_CHARS} characters; shorten it.")
-        top_k = top_k or self.settings.top_k
-        limit = max(top_k, self.settings.rerank_candidates) if self.reranker else top_k
+        s = self.settings
+        top_k = top_k or s.top_k
+        limit = max(top_k, s.rerank_candidates) if self.reranker else top_k
         dense = self.embedder.embed_query(query, image)
+        use_dense = s.retrievers is not Retrievers.SPARSE
+        use_sparse = s.retrievers is not Retrievers.DENSE and query
+        weights = {name: s.dense_weight for name in dense} | {SPARSE: s.sparse_weight}
         records = self.store.search(
-            dense,
-            self.sparse.query(query) if query else None,
+            dense if use_dense else {},
+            self.sparse.query(query) if use_sparse else None,
             limit=limit,
-            candidates=max(self.settings.candidates, limit),
-            fusion=self.settings.fusion,
-            rrf_k=self.settings.rrf_k,
-            document_ids=documents,
+            candidates=max(s.candidates, limit),
+            fusion=s.fusion,
+            rrf_k=s.rrf_k,
+            where=where,
             with_vectors=list(dense),
+            weights=weights,
+            explain=explain,
         )
         hits = [self._hit(r, query, dense) for r in records]
+        if self.min_relevance is not None and not self._relevant(hits):
+            return []  # "not in the documents": the best match is below the threshold
         if self.reranker and hits:
             for hit, score in zip(hits, self.reranker.score(query, image, hits), strict=True):
                 hit.rerank_score = score
                 hit.score = score
             hits.sort(key=lambda h: h.score, reverse=True)
-        return hits[:top_k]
+        hits = hits[:top_k]
+        if explain:
+            for hit, record in zip(
+                hits, [next(r for r in records if r.id == h.unit_id) for h in hits], strict=True
+            ):
+                hit.explanation = self._explain(hit, record, query)
+        return hits
+
+    def _relevant(self, hits: list[Hit]) -> bool:
+        scored = [h.relevance for h in hits if h.relevance is not None]
+        return not scored or max(scored) >= (self.min_relevance or 0.0)
 
     def _hit(self, r: ScoredRecord, query: str, dense: dict) -> Hit:
         p = r.payload
         text = p.get("text") or ""
         key = p.get("image")
+        passage, relevance = self.embedder.match(query, dense, text, r.dense)
         return Hit(
             unit_id=r.id,
             document_id=p["document_id"],
@@ -82,10 +109,23 @@ class Searcher:
             page=int(p["page"]),
             score=r.score,
             modality=Modality(p["modality"]),
-            text=self.embedder.best_passage(query, dense, text, r.dense),
+            text=passage,
             page_text=text,
             image_path=self.images_dir / key[:2] / key if key else None,
             start_s=p.get("start_s"),
             end_s=p.get("end_s"),
             fused_score=r.score,
+            relevance=relevance,
+        )
+
+    @staticmethod
+    def _explain(hit: Hit, record: ScoredRecord, query: str) -> Explanation:
+        highlighted, matched = highlight(hit.text, query)
+        return Explanation(
+            retrievers=dict(record.ranks),
+            fused_score=hit.fused_score,
+            rerank_score=hit.rerank_score,
+            relevance=hit.relevance,
+            matched_terms=matched,
+            highlighted=highlighted,
         )

@@ -19,12 +19,14 @@ import qdrant_edge as qe
 
 from rag.config import Fusion
 from rag.errors import EmbedderMismatchError, StoreBusyError, StoreError
+from rag.records import SearchFilter
 
 SPARSE = "sparse"
 INDEXED_FIELDS = {  # payload indexes named in the design: filters stay inside the query
     "document_id": qe.PayloadSchemaType.Keyword,
     "modality": qe.PayloadSchemaType.Keyword,
     "tags": qe.PayloadSchemaType.Keyword,
+    "added": qe.PayloadSchemaType.Float,
 }
 
 
@@ -81,6 +83,7 @@ class ScoredRecord:
     score: float
     payload: dict[str, Any]
     dense: dict[str, Any] = field(default_factory=dict)
+    ranks: dict[str, tuple[int | None, float | None]] = field(default_factory=dict)
 
 
 def point_id(document_id: str, index: int) -> str:
@@ -92,6 +95,28 @@ def _filter(document_ids: list[str] | None) -> qe.Filter | None:
     if not document_ids:
         return None
     return qe.Filter(must=[qe.FieldCondition("document_id", match=qe.MatchAny(document_ids))])
+
+
+def to_qdrant_filter(flt: SearchFilter | None) -> qe.Filter | None:
+    """Our filter as a Qdrant filter: every condition must hold; lists match any value."""
+    if not flt:
+        return None
+    must = [
+        qe.FieldCondition(key, match=qe.MatchAny(values))
+        for key, values in (
+            ("document_id", flt.documents),
+            ("modality", flt.modalities),
+            ("tags", flt.tags),
+        )
+        if values
+    ]
+    if flt.added_after is not None or flt.added_before is not None:
+        must.append(
+            qe.FieldCondition(
+                "added", range=qe.RangeFloat(gte=flt.added_after, lt=flt.added_before)
+            )
+        )
+    return qe.Filter(must=must)
 
 
 class EdgeStore:
@@ -190,40 +215,61 @@ class EdgeStore:
         candidates: int,
         fusion: Fusion = Fusion.RRF,
         rrf_k: int = 60,
-        document_ids: list[str] | None = None,
+        where: SearchFilter | None = None,
         with_vectors: list[str] | None = None,
+        weights: dict[str, float] | None = None,
+        explain: bool = False,
     ) -> list[ScoredRecord]:
-        """One query: a prefetch per dense vector and one for sparse, fused; filter inside."""
-        flt = _filter(document_ids)
-        prefetches = [
-            qe.Prefetch(limit=candidates, query=qe.Query.Nearest(vec, using=name), filter=flt)
-            for name, vec in dense.items()
-        ]
+        """One query: a prefetch per dense vector and one for sparse, fused; filter inside.
+
+        `weights` (by vector name) weigh the lists in RRF. With `explain`, each retriever
+        also runs alone in the same batch call, so every hit carries its per-retriever rank.
+        """
+        flt = to_qdrant_filter(where)
+        queries: dict[str, Any] = {
+            name: qe.Query.Nearest(vec, using=name) for name, vec in dense.items()
+        }
         if sparse is not None and sparse.indices:
-            query = qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE)
-            prefetches.append(qe.Prefetch(limit=candidates, query=query, filter=flt))
-        if not prefetches:
+            queries[SPARSE] = qe.Query.Nearest(
+                qe.SparseVector(sparse.indices, sparse.values), using=SPARSE
+            )
+        if not queries:
             return []
-        if len(prefetches) == 1:
-            only = prefetches[0]
-            request = qe.QueryRequest(
+        vectors = with_vectors or False
+        if len(queries) == 1:
+            main = qe.QueryRequest(
                 limit=limit,
-                query=only.query,
+                query=next(iter(queries.values())),
                 filter=flt,
                 with_payload=True,
-                with_vector=with_vectors or False,
+                with_vector=vectors,
             )
         else:
-            fused = qe.Fusion.Rrf(k=rrf_k) if fusion is Fusion.RRF else qe.Fusion.Dbsf()
-            request = qe.QueryRequest(
+            w = [(weights or {}).get(name, 1.0) for name in queries]
+            fused = qe.Fusion.Rrf(k=rrf_k, weights=w) if fusion is Fusion.RRF else qe.Fusion.Dbsf()
+            main = qe.QueryRequest(
                 limit=limit,
-                prefetches=prefetches,
                 query=fused,
                 filter=flt,
                 with_payload=True,
-                with_vector=with_vectors or False,
+                with_vector=vectors,
+                prefetches=[
+                    qe.Prefetch(limit=candidates, query=q, filter=flt) for q in queries.values()
+                ],
             )
-        return [
-            ScoredRecord(str(p.id), p.score, dict(p.payload or {}), dict(p.vector or {}))
-            for p in self._shard.query(request)
-        ]
+        if not explain:
+            return [self._record(p) for p in self._shard.query(main)]
+        alone = [qe.QueryRequest(limit=candidates, query=q, filter=flt) for q in queries.values()]
+        results = self._shard.query_batch(qe.QueryBatchRequest([main, *alone]))
+        ranks = {
+            name: {str(p.id): (i + 1, p.score) for i, p in enumerate(points)}
+            for name, points in zip(queries, results[1:], strict=True)
+        }
+        records = [self._record(p) for p in results[0]]
+        for r in records:
+            r.ranks = {name: ranks[name].get(r.id, (None, None)) for name in queries}
+        return records
+
+    @staticmethod
+    def _record(p: Any) -> ScoredRecord:
+        return ScoredRecord(str(p.id), p.score, dict(p.payload or {}), dict(p.vector or {}))

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import EmbedderMismatchError, StoreBusyError, StoreError
+from rag.records import SearchFilter
 from rag.store import DenseSpec, EdgeStore, PointRecord, Schema, SparseVector, point_id
 
 SCHEMA = Schema("test-embedder", (DenseSpec("text", 4, multivector=True),))
@@ -70,7 +71,8 @@ def test_dense_and_sparse_are_fused_in_one_query(store: EdgeStore) -> None:
 
 
 def test_document_filter_is_applied_inside_the_query(store: EdgeStore) -> None:
-    hits = store.search({"text": [[0, 0, 1, 0]]}, None, limit=5, candidates=10, document_ids=["a"])
+    where = SearchFilter(documents=["a"])
+    hits = store.search({"text": [[0, 0, 1, 0]]}, None, limit=5, candidates=10, where=where)
     assert {h.payload["document_id"] for h in hits} == {"a"}
 
 

@@ -35,10 +35,10 @@ class Embedder(Protocol):
         """Query vectors from text, an image, or both (text-only embedders refuse images)."""
         ...
 
-    def best_passage(
+    def match(
         self, query: str, query_vectors: Vectors, unit_text: str, unit_vectors: Vectors
-    ) -> str:
-        """The part of a unit's text that matched the query best (for display and answers)."""
+    ) -> tuple[str, float | None]:
+        """The part of a unit's text that matched best, and the unit's dense similarity."""
         ...
 
 
@@ -99,17 +99,19 @@ class TextEmbedder:
             raise QueryError("The query is empty; type a question or some keywords.")
         return {self.vector: [self._encode([text], query=True)[0].tolist()]}
 
-    def best_passage(
+    def match(
         self, query: str, query_vectors: Vectors, unit_text: str, unit_vectors: Vectors
-    ) -> str:
+    ) -> tuple[str, float | None]:
+        """Best passage by its stored vector (no model call); similarity = MaxSim."""
         windows = self._spans(unit_text)
         stored = unit_vectors.get(self.vector)
         if not windows:
-            return ""
-        if not stored or len(stored) != len(windows):
-            return cut(unit_text, windows[0])
+            return "", None
+        if not stored or len(stored) != len(windows) or self.vector not in query_vectors:
+            return cut(unit_text, windows[0]), None
         scores = np.asarray(stored) @ np.asarray(query_vectors[self.vector][0])
-        return cut(unit_text, windows[int(np.argmax(scores))])
+        best = int(np.argmax(scores))
+        return cut(unit_text, windows[best]), float(scores[best])
 
     def _encode(self, texts: list[str], query: bool) -> np.ndarray:
         encode = self._model.encode_query if query else self._model.encode_document

@@ -132,12 +132,15 @@ class VisualEmbedder:
         )[0]
         return {self.vector: np.asarray(vec, dtype=np.float32).tolist()}
 
-    def best_passage(
+    def match(
         self,
         query: str,
         query_vectors: dict[str, Any],
         unit_text: str,
         unit_vectors: dict[str, Any],
-    ) -> str:
-        """No passage vectors here: the window sharing most words with the query."""
-        return best_window(unit_text, query)
+    ) -> tuple[str, float | None]:
+        """No passage vectors here: the window sharing most words with the query; the
+        similarity is the page vector's cosine with the query vector."""
+        stored, asked = unit_vectors.get(self.vector), query_vectors.get(self.vector)
+        similarity = float(np.dot(stored, asked)) if stored and asked else None
+        return best_window(unit_text, query), similarity
