@@ -11,12 +11,10 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from rag.errors import ModelError
 from rag.models.batching import by_pixels, split_on_oom
 from rag.models.inputs import as_text
-from rag.models.qwen_compat import prepare_qwen3_vl_loading
-from rag.models.resolve import pick_device, resolve_model
-from rag.models.visual import PIXELS_PER_TOKEN, fit_to_tokens, model_kwargs, processor_kwargs
+from rag.models.loading import PIXELS_PER_TOKEN, load_vlm
+from rag.models.visual import fit_to_tokens
 from rag.records import Hit
 
 MAX_TEXT_CHARS = 4000  # a page's text beyond this adds cost, rarely relevance
@@ -49,24 +47,18 @@ class CrossEncoderReranker:
     ) -> None:
         from sentence_transformers import CrossEncoder
 
-        prepare_qwen3_vl_loading()
         self.id = f"cross-encoder:{model}"
         self.max_visual_tokens = max_visual_tokens
         self.pixel_budget = pixel_budget
         self.batch_size = batch_size
-        dev = pick_device(device)
-        try:
-            self._model = CrossEncoder(
-                resolve_model(model),
-                device=dev,
-                model_kwargs=model_kwargs(dev),
-                processor_kwargs=processor_kwargs(max_visual_tokens),
-            )
-        except Exception as exc:
-            raise ModelError(
-                f"Cannot load the reranker {model!r}: {str(exc).splitlines()[0]}. Give a local"
-                " path or a cached hub id (RAG_RERANK_MODEL), or set RAG_RERANK=false."
-            ) from exc
+        self._model = load_vlm(
+            CrossEncoder,
+            model,
+            device,
+            max_visual_tokens,
+            "reranker",
+            "Give a local path or a cached hub id (RAG_RERANK_MODEL), or set RAG_RERANK=false.",
+        )
 
     def score(self, query: str, image: Image.Image | None, hits: list[Hit]) -> list[float]:
         if not hits:

@@ -13,16 +13,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from rag.errors import ModelError, QueryError
+from rag.errors import QueryError
 from rag.models.batching import by_pixels, split_on_oom
 from rag.models.inputs import as_text
-from rag.models.qwen_compat import prepare_qwen3_vl_loading
-from rag.models.resolve import pick_device, resolve_model
+from rag.models.loading import PIXELS_PER_TOKEN, load_vlm
 from rag.passages import best_window
 from rag.records import Unit
 from rag.store import DenseSpec
-
-PIXELS_PER_TOKEN = 32 * 32  # Qwen-VL: 16 px patches merged 2x2 into one visual token
 
 
 def fit_to_tokens(image: Image.Image, max_tokens: int) -> Image.Image:
@@ -34,22 +31,6 @@ def fit_to_tokens(image: Image.Image, max_tokens: int) -> Image.Image:
     scale = (limit / pixels) ** 0.5
     size = (max(32, int(image.width * scale)), max(32, int(image.height * scale)))
     return image.resize(size, Image.Resampling.BICUBIC)
-
-
-def model_kwargs(device: str) -> dict[str, Any]:
-    import torch
-
-    return {"dtype": torch.bfloat16 if device.startswith("cuda") else torch.float32}
-
-
-def processor_kwargs(max_tokens: int) -> dict[str, Any]:
-    """Cap the processor's own resize at the same budget (query images, direct calls)."""
-    return {
-        "size": {
-            "shortest_edge": 4 * PIXELS_PER_TOKEN,
-            "longest_edge": max_tokens * PIXELS_PER_TOKEN,
-        }
-    }
 
 
 class VisualEmbedder:
@@ -68,24 +49,18 @@ class VisualEmbedder:
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
-        prepare_qwen3_vl_loading()
         self.max_visual_tokens = max_visual_tokens
         self.pixel_budget = pixel_budget
         self.batch_size = batch_size
-        dev = pick_device(device)
-        try:
-            self._model = SentenceTransformer(
-                resolve_model(model),
-                device=dev,
-                model_kwargs=model_kwargs(dev),
-                processor_kwargs=processor_kwargs(max_visual_tokens),
-                truncate_dim=dim,
-            )
-        except Exception as exc:
-            raise ModelError(
-                f"Cannot load the visual embedder {model!r}: {str(exc).splitlines()[0]}. Give a"
-                " local path or a cached hub id (RAG_VISUAL_MODEL), or use RAG_PROFILE=lite."
-            ) from exc
+        self._model = load_vlm(
+            SentenceTransformer,
+            model,
+            device,
+            max_visual_tokens,
+            "visual embedder",
+            "Give a local path or a cached hub id (RAG_VISUAL_MODEL), or use RAG_PROFILE=lite.",
+            truncate_dim=dim,
+        )
         self.dimension = int(self._model.get_embedding_dimension())
         self.id = f"sentence-transformers:{model}:{self.dimension}"
 
