@@ -29,6 +29,11 @@ Loader = Callable[[Path, "Settings"], OpenedSource]
 
 def loaders() -> dict[str, Loader]:
     """Media type -> loader. Imported lazily so a loader's heavy imports load only when used."""
-    from ingest.pdf import open_pdf
+    from functools import partial
 
-    return {"application/pdf": open_pdf}
+    from ingest.image import FORMATS, open_image
+    from ingest.pdf import open_pdf
+    from ingest.text import open_text
+
+    images = {t: partial(open_image, media_type=t) for t in FORMATS}
+    return {"application/pdf": open_pdf, "text/plain": open_text, **images}
