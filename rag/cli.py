@@ -355,3 +355,26 @@ def evaluate_command(
     err.print(
         f"{len(items)} questions x {len(summaries)} runs; written to {out_dir}/results.{{json,md}}."
     )
+
+
+@app.command()
+def ui(
+    port: Annotated[int | None, typer.Option(help="Port (env RAG_UI_PORT).")] = None,
+) -> None:
+    """Start the web app (chat, search, library). Example: rag ui --port 7860"""
+    try:
+        from ui.app import launch
+        from ui.backend import Backend
+    except ImportError as exc:
+        raise _fail(
+            RagError(f"The web app needs its extra: pip install 'mmrag[ui]' ({exc}).")
+        ) from exc
+    s = state.settings
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(s.data_dir / "gradio"))
+    auth = None
+    if s.ui_auth:
+        user, _, password = s.ui_auth.get_secret_value().partition(":")
+        auth = (user, password)
+    err.print(f"Serving on http://{s.ui_host}:{port or s.ui_port} (Ctrl-C stops).")
+    with _open() as rag:
+        launch(Backend(rag), s.ui_host, port or s.ui_port, s.ui_max_upload_mb, auth)

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         4, ge=0, le=20, description="Page images per call at most (vision models)."
     )
 
+    ui_host: str = Field("127.0.0.1", description="Address the web app binds to.")
+    ui_port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
+    ui_auth: SecretStr | None = Field(None, description="'user:password' to require a login.")
+    ui_max_upload_mb: float = Field(200, gt=0, description="Largest upload the app accepts.")
+
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.sqlite3"

@@ -1,0 +1,1 @@
+"""The Gradio web app: chat with cited pages, analyst search, and the document library."""
