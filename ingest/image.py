@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, ImageSequence
 
 from ingest.source import OpenedSource
 from rag.config import Settings
-from rag.errors import CorruptFileError, TooLargeError
+from rag.errors import CorruptFileError, TooLargeError, first_line
 from rag.records import Modality, Unit
 
 FORMATS = {
@@ -42,7 +42,7 @@ def open_image(path: Path, settings: Settings, media_type: str) -> OpenedSource:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise TooLargeError(f"image over the pixel limit ({exc})") from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise CorruptFileError(f"not a readable image ({str(exc).splitlines()[0]})") from exc
+        raise CorruptFileError(f"not a readable image ({first_line(exc)})") from exc
     if frames > MAX_FRAMES:
         raise TooLargeError(f"{frames} frames is over the limit of {MAX_FRAMES}")
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from ingest.source import OpenedSource
 from rag.config import Settings
-from rag.errors import CorruptFileError, EncryptedFileError, TooLargeError
+from rag.errors import CorruptFileError, EncryptedFileError, TooLargeError, first_line
 from rag.passages import normalize
 from rag.records import Modality, Unit
 
@@ -28,7 +28,7 @@ def open_pdf(path: Path, settings: Settings) -> OpenedSource:
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:
-        raise CorruptFileError(f"not a readable PDF ({_first_line(exc)})") from exc
+        raise CorruptFileError(f"not a readable PDF ({first_line(exc)})") from exc
     if doc.needs_pass:
         doc.close()
         raise EncryptedFileError("the PDF is password protected")
@@ -53,13 +53,8 @@ def open_pdf(path: Path, settings: Settings) -> OpenedSource:
                     image=render(page, settings.render_dpi),
                 )
         except Exception as exc:
-            raise CorruptFileError(f"page cannot be read ({_first_line(exc)})") from exc
+            raise CorruptFileError(f"page cannot be read ({first_line(exc)})") from exc
         finally:
             doc.close()
 
     return OpenedSource(title=title, unit_count=doc.page_count, units=pages())
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -18,7 +18,13 @@ from ingest.sniff import sniff
 from ingest.source import loaders
 from rag.catalog import Catalog
 from rag.config import Settings
-from rag.errors import EmptyFileError, IngestError, TooLargeError, UnsupportedFileError
+from rag.errors import (
+    EmptyFileError,
+    IngestError,
+    TooLargeError,
+    UnsupportedFileError,
+    first_line,
+)
 from rag.models.embedder import Embedder
 from rag.models.sparse import Bm25Encoder
 from rag.records import Document, FileOutcome, IngestReport, Status, Unit
@@ -64,11 +70,6 @@ def sha256_file(path: Path) -> str:
 def _batches(units: Iterator[Unit], size: int) -> Iterator[list[Unit]]:
     while batch := list(islice(units, size)):
         yield batch
-
-
-def _one_line(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 class Ingestor:
@@ -157,8 +158,8 @@ class Ingestor:
                 progress.file_started(path, opened.unit_count)
             units = self._write_units(doc, opened.units, progress)
         except (IngestError, OSError, RuntimeError, ValueError) as exc:
-            self._discard(doc, _one_line(exc))
-            return FileOutcome(str(path), "failed", doc_id, reason=_one_line(exc))
+            self._discard(doc, first_line(exc))
+            return FileOutcome(str(path), "failed", doc_id, reason=first_line(exc))
         self.catalog.finish(doc_id, units)
         return FileOutcome(str(path), "ingested", doc_id, units)
 

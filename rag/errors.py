@@ -21,6 +21,12 @@ is caught at the edges, so a bug still shows its traceback.
 """
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception as one line for a summary: its first line of text, else its type name."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 class RagError(Exception):
     """Base class: `str(error)` is a complete sentence shown to the user."""
 

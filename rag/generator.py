@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import GeneratorError
+from rag.errors import GeneratorError, first_line
 
 
 class Generator:
@@ -76,9 +76,7 @@ class Generator:
 
 
 def _cause(exc: BaseException) -> str:
-    inner = exc.__cause__ or exc.__context__ or exc
-    text = str(inner).strip().splitlines()
-    return text[0][:200] if text else type(inner).__name__
+    return first_line(exc.__cause__ or exc.__context__ or exc)[:200]
 
 
 def _message(exc: Any) -> str:

@@ -8,7 +8,7 @@ that names the setting to change.
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from rag.errors import ModelError
+from rag.errors import ModelError, first_line
 from rag.models.qwen_compat import prepare_qwen3_vl_loading
 from rag.models.resolve import pick_device, resolve_model
 
@@ -53,5 +53,4 @@ def load_vlm(
             **extra,
         )
     except Exception as exc:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ModelError(f"Cannot load the {role} {model!r}: {reason}. {hint}") from exc
+        raise ModelError(f"Cannot load the {role} {model!r}: {first_line(exc)}. {hint}") from exc
