@@ -11,6 +11,14 @@ from pathlib import Path
 
 from PIL import Image
 
+STORED_FORMATS = ["JPEG", "WEBP", "PNG"]  # what we write, plus PNG for images given to us
+
+
+def open_stored(path: Path) -> Image.Image:
+    """A stored page image, decoded as RGB; only our own formats are accepted."""
+    with Image.open(path, formats=STORED_FORMATS) as img:
+        return img.convert("RGB")
+
 
 class ImageStore:
     def __init__(self, root: Path, fmt: str = "jpeg", quality: int = 80) -> None:

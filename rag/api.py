@@ -142,7 +142,7 @@ class RAG:
             self.store(),
             self.embedder,
             self.sparse,
-            self.settings.images_dir,
+            self.images,
             self.reranker,
             min_relevance(self.settings, self.profile),
         )

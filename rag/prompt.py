@@ -11,10 +11,10 @@ tokenizer is unknown here): 1 token per 3.5 characters, on the safe side for Eng
 import base64
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
+from ingest.images import open_stored
 from rag.records import Hit
 
 SYSTEM_PROMPT = """You answer questions using only the documents in the user's message.
@@ -41,11 +41,10 @@ def _neutralise(text: str) -> str:
 
 def image_data_url(path: str, max_side: int = 1024) -> str:
     """A page image as a base64 JPEG data URL, resized so its longest side is <= max_side."""
-    with Image.open(path, formats=["JPEG", "WEBP", "PNG"]) as img:
-        img = img.convert("RGB")
-        img.thumbnail((max_side, max_side))
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=85)
+    img = open_stored(Path(path))
+    img.thumbnail((max_side, max_side))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 

@@ -5,10 +5,10 @@ relevance threshold, the result is empty, so a question the documents do not ans
 "not in the documents" instead of noise. With `explain`, each hit says how each retriever ranked it.
 """
 
-from pathlib import Path
 
 from PIL import Image
 
+from ingest.images import ImageStore
 from rag.config import Retrievers, Settings
 from rag.errors import QueryError
 from rag.models.embedder import Embedder
@@ -28,7 +28,7 @@ class Searcher:
         store: EdgeStore,
         embedder: Embedder,
         sparse: Bm25Encoder,
-        images_dir: Path,
+        images: ImageStore,
         reranker: Reranker | None = None,
         min_relevance: float | None = None,
     ) -> None:
@@ -36,7 +36,7 @@ class Searcher:
         self.store = store
         self.embedder = embedder
         self.sparse = sparse
-        self.images_dir = images_dir
+        self.images = images
         self.reranker = reranker
         self.min_relevance = min_relevance
 
@@ -111,7 +111,7 @@ class Searcher:
             modality=Modality(p["modality"]),
             text=passage,
             page_text=text,
-            image_path=self.images_dir / key[:2] / key if key else None,
+            image_path=self.images.path(key) if key else None,
             start_s=p.get("start_s"),
             end_s=p.get("end_s"),
             fused_score=r.score,

@@ -13,6 +13,7 @@ from typing import Any
 
 from PIL import Image
 
+from ingest.images import open_stored
 from rag.api import RAG
 from rag.errors import RagError
 
@@ -24,10 +25,9 @@ Gallery = list[tuple[Image.Image, str]]
 def _thumb(path: Path | None, caption: str) -> tuple[Image.Image, str] | None:
     if path is None or not path.exists():
         return None
-    with Image.open(path, formats=["JPEG", "WEBP", "PNG"]) as img:
-        img = img.convert("RGB")
-        img.thumbnail((900, 900))
-        return img, caption
+    img = open_stored(path)
+    img.thumbnail((900, 900))
+    return img, caption
 
 
 class Backend:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from PIL import Image
 
+from ingest.images import open_stored
 from rag.models.batching import by_pixels, split_on_oom
 from rag.models.inputs import as_text
 from rag.models.loading import PIXELS_PER_TOKEN, load_vlm
@@ -31,8 +32,7 @@ class Reranker(Protocol):
 def load_candidate(hit: Hit, max_tokens: int) -> dict[str, Any]:
     """A hit as reranker input: its page image when stored, else its text."""
     if hit.image_path is not None and hit.image_path.exists():
-        with Image.open(hit.image_path, formats=["JPEG", "WEBP", "PNG"]) as img:
-            return {"image": fit_to_tokens(img.convert("RGB"), max_tokens)}
+        return {"image": fit_to_tokens(open_stored(hit.image_path), max_tokens)}
     return dict(as_text((hit.page_text or hit.text)[:MAX_TEXT_CHARS]))
 
 
