@@ -103,12 +103,16 @@ class RAG:
         return Bm25Encoder()
 
     def store(self, with_embedder: bool = True) -> EdgeStore:
-        """The store; without the embedder it opens with the schema it was built with."""
+        """The store; without the embedder it opens with the schema it was built with.
+
+        A store first opened without the embedder (status, delete) is checked against it
+        when a later call needs the embedder, as a fresh open would be.
+        """
+        schema = Schema(self.embedder.id, self.embedder.dense_specs()) if with_embedder else None
         if self._store is None:
-            schema = (
-                Schema(self.embedder.id, self.embedder.dense_specs()) if with_embedder else None
-            )
             self._store = EdgeStore(self.settings.store_dir, schema)
+        elif schema is not None:
+            self._store.require(schema)
         return self._store
 
     def ingest(

@@ -5,7 +5,6 @@ relevance threshold, the result is empty, so a question the documents do not ans
 "not in the documents" instead of noise. With `explain`, each hit says how each retriever ranked it.
 """
 
-
 from PIL import Image
 
 from ingest.images import ImageStore

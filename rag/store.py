@@ -91,12 +91,6 @@ def point_id(document_id: str, index: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mmrag:{document_id}:{index}"))
 
 
-def _filter(document_ids: list[str] | None) -> qe.Filter | None:
-    if not document_ids:
-        return None
-    return qe.Filter(must=[qe.FieldCondition("document_id", match=qe.MatchAny(document_ids))])
-
-
 def to_qdrant_filter(flt: SearchFilter | None) -> qe.Filter | None:
     """Our filter as a Qdrant filter: every condition must hold; lists match any value."""
     if not flt:
@@ -131,16 +125,8 @@ class EdgeStore:
                 raise StoreError(f"No collection at {path} yet; ingest a document first.")
             if schema_file.exists():
                 stored = Schema.from_json(json.loads(schema_file.read_text()))
-                schema = schema or stored
-                if stored != schema:
-                    raise EmbedderMismatchError(
-                        f"The collection at {path} was built with {stored.embedder}"
-                        f" {[(d.name, d.size) for d in stored.dense]}, but the configured"
-                        f" embedder is {schema.embedder}"
-                        f" {[(d.name, d.size) for d in schema.dense]}. Use the same model,"
-                        " another collection (RAG_COLLECTION) or another data directory."
-                    )
                 self.schema = stored
+                self.require(schema or stored)
                 self._shard = qe.EdgeShard.load(str(path / "shard"))
             else:
                 assert schema is not None
@@ -158,6 +144,17 @@ class EdgeStore:
                     " allows one at a time); wait for it to finish or stop it."
                 ) from exc
             raise StoreError(f"Cannot open the store at {path}: {exc}") from exc
+
+    def require(self, schema: Schema) -> None:
+        """Refuse an embedder other than the one that built this collection."""
+        if schema != self.schema:
+            raise EmbedderMismatchError(
+                f"The collection at {self.path} was built with {self.schema.embedder}"
+                f" {[(d.name, d.size) for d in self.schema.dense]}, but the configured"
+                f" embedder is {schema.embedder}"
+                f" {[(d.name, d.size) for d in schema.dense]}. Use the same model,"
+                " another collection (RAG_COLLECTION) or another data directory."
+            )
 
     def _config(self) -> qe.EdgeConfig:
         maxsim = qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim)
@@ -198,11 +195,15 @@ class EdgeStore:
             self._shard.update(qe.UpdateOperation.delete_points(ids))
 
     def delete_document(self, document_id: str) -> None:
-        self._shard.update(qe.UpdateOperation.delete_points_by_filter(_filter([document_id])))
+        self._shard.update(
+            qe.UpdateOperation.delete_points_by_filter(
+                to_qdrant_filter(SearchFilter([document_id]))
+            )
+        )
 
     def count(self, document_id: str | None = None) -> int:
-        ids = [document_id] if document_id else None
-        return self._shard.count(qe.CountRequest(exact=True, filter=_filter(ids)))
+        where = SearchFilter([document_id]) if document_id else None
+        return self._shard.count(qe.CountRequest(exact=True, filter=to_qdrant_filter(where)))
 
     def flush(self) -> None:
         self._shard.flush()

@@ -141,6 +141,15 @@ def test_a_lite_collection_refuses_the_visual_embedder(corpus_dir, tiny_dirs, vi
         rag.search("x")
 
 
+def test_a_store_opened_for_status_still_refuses_another_embedder(
+    corpus_dir, tiny_dirs, visual
+) -> None:
+    with RAG(_settings(corpus_dir, tiny_dirs), embedder=visual) as rag:
+        assert rag.status()["points"] > 0  # opens the store without the embedder
+        with pytest.raises(EmbedderMismatchError):
+            rag.search("x")
+
+
 def test_the_lite_profile_refuses_image_queries(corpus: RAG, tmp_path: Path) -> None:
     image = tmp_path / "q.png"
     Image.new("RGB", (64, 64)).save(image)
