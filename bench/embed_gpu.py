@@ -17,6 +17,8 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +57,15 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
+def timed(run: Callable[[], object]) -> float:
+    """Seconds `run()` takes, with the GPU's queued work finished before and after."""
+    sync()
+    start = time.perf_counter()
+    run()
+    sync()
+    return time.perf_counter() - start
+
+
 def peak_memory_gb(reset: bool = False) -> float | None:
     import torch
 
@@ -86,16 +97,10 @@ def main() -> None:
             units = [Unit(i, Modality.PAGE, "", img) for i, img in enumerate(images)]
             emb.embed_units(units[:4])  # warm-up: kernels, allocator
             peak_memory_gb(reset=True)
-            sync()
-            start = time.perf_counter()
-            emb.embed_units(units)
-            sync()
-            seconds = time.perf_counter() - start
+            seconds = timed(partial(emb.embed_units, units))
             real_tokens = np.mean(
                 [
-                    fit_to_tokens(img, tokens).width
-                    * fit_to_tokens(img, tokens).height
-                    / PIXELS_PER_TOKEN
+                    (fitted := fit_to_tokens(img, tokens)).width * fitted.height / PIXELS_PER_TOKEN
                     for img in images
                 ]
             )
@@ -107,21 +112,17 @@ def main() -> None:
                 "visual_tokens_per_page": float(real_tokens),
             }
             print(tokens, results["budgets"][tokens], file=sys.stderr)
-        latencies = []
-        for i in range(30):
-            sync()
-            s = time.perf_counter()
-            emb.embed_query(f"how do I install package number {i}?")
-            sync()
-            latencies.append(time.perf_counter() - s)
+        latencies = [
+            timed(lambda i=i: emb.embed_query(f"how do I install package number {i}?"))
+            for i in range(30)
+        ]
         results["query_ms_p50"] = float(np.percentile(latencies[5:], 50) * 1e3)
         baseline = emb._model  # same weights; defaults: no resize, batch 32, one call
         baseline_n = min(len(images), 64)
-        sync()
-        s = time.perf_counter()
-        baseline.encode_document([{"image": img} for img in images[:baseline_n]])
-        sync()
-        results["baseline_pages_per_s"] = baseline_n / (time.perf_counter() - s)
+        pages_in = [{"image": img} for img in images[:baseline_n]]
+        results["baseline_pages_per_s"] = baseline_n / timed(
+            lambda: baseline.encode_document(pages_in)
+        )
         results["params"] = params
     print(f"\n{len(images)} pages, {params / 1e9:.2f} B parameters")
     print(

@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from embed_gpu import pages, sync  # noqa: E402
+from embed_gpu import pages, timed  # noqa: E402
 
 from rag.models.reranker import CrossEncoderReranker  # noqa: E402
 from rag.records import Hit, Modality  # noqa: E402
@@ -59,26 +58,17 @@ def main() -> None:
         hits = candidates(work)
         query = "How do I install R packages into a personal library?"
         reranker.score(query, None, hits[:2])  # warm-up
-        ours = []
-        for _ in range(args.repeats):
-            sync()
-            s = time.perf_counter()
-            reranker.score(query, None, hits)
-            sync()
-            ours.append(time.perf_counter() - s)
+        ours = [timed(lambda: reranker.score(query, None, hits)) for _ in range(args.repeats)]
         from PIL import Image
 
         docs = [
             {"image": Image.open(h.image_path)} if h.image_path else {"text": h.page_text}
             for h in hits
         ]
-        base = []
-        for _ in range(max(3, args.repeats // 4)):
-            sync()
-            s = time.perf_counter()
-            reranker._model.rank({"text": query}, docs)
-            sync()
-            base.append(time.perf_counter() - s)
+        base = [
+            timed(lambda: reranker._model.rank({"text": query}, docs))
+            for _ in range(max(3, args.repeats // 4))
+        ]
     result = {
         "candidates": len(hits),
         "tokens": args.tokens,

@@ -85,10 +85,9 @@ class Searcher:
             hits.sort(key=lambda h: h.score, reverse=True)
         hits = hits[:top_k]
         if explain:
-            for hit, record in zip(
-                hits, [next(r for r in records if r.id == h.unit_id) for h in hits], strict=True
-            ):
-                hit.explanation = self._explain(hit, record, query)
+            by_id = {r.id: r for r in records}
+            for hit in hits:
+                hit.explanation = self._explain(hit, by_id[hit.unit_id], query)
         return hits
 
     def _relevant(self, hits: list[Hit]) -> bool:
