@@ -360,6 +360,18 @@ def _transformer_config(task: str, output_name: str, method_output: str, st_vers
     return config
 
 
+def _write_modules(out: Path, *heads: tuple[str, str]) -> None:
+    """modules.json: the Transformer at the root, then each (folder, class) head in order."""
+    modules = [("", "sentence_transformers.base.modules.transformer.Transformer"), *heads]
+    _write_json(
+        out / "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": path, "type": kind}
+            for i, (path, kind) in enumerate(modules)
+        ],
+    )
+
+
 def build_embedder(dir: Path, st_version: str = "5.4", arch: str = "tiny") -> Path:
     """Tiny Qwen3-VL-Embedding-2B look-alike: Transformer -> Pooling(lasttoken) -> Normalize.
 
@@ -388,28 +400,10 @@ def build_embedder(dir: Path, st_version: str = "5.4", arch: str = "tiny") -> Pa
             out / "2_Normalize" / "config.json",
             {"module_input_name": "sentence_embedding", "module_output_name": "sentence_embedding"},
         )
-    _write_json(
-        out / "modules.json",
-        [
-            {
-                "idx": 0,
-                "name": "0",
-                "path": "",
-                "type": "sentence_transformers.base.modules.transformer.Transformer",
-            },
-            {
-                "idx": 1,
-                "name": "1",
-                "path": "1_Pooling",
-                "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
-            },
-            {
-                "idx": 2,
-                "name": "2",
-                "path": "2_Normalize",
-                "type": "sentence_transformers.base.modules.normalize.Normalize",
-            },
-        ],
+    _write_modules(
+        out,
+        ("1_Pooling", "sentence_transformers.sentence_transformer.modules.pooling.Pooling"),
+        ("2_Normalize", "sentence_transformers.base.modules.normalize.Normalize"),
     )
     _write_json(
         out / "config_sentence_transformers.json",
@@ -443,22 +437,9 @@ def build_reranker(dir: Path, st_version: str = "5.4", arch: str = "tiny") -> Pa
             "module_input_name": "causal_logits",
         },
     )
-    _write_json(
-        out / "modules.json",
-        [
-            {
-                "idx": 0,
-                "name": "0",
-                "path": "",
-                "type": "sentence_transformers.base.modules.transformer.Transformer",
-            },
-            {
-                "idx": 1,
-                "name": "1",
-                "path": "1_LogitScore",
-                "type": "sentence_transformers.cross_encoder.modules.logit_score.LogitScore",
-            },
-        ],
+    _write_modules(
+        out,
+        ("1_LogitScore", "sentence_transformers.cross_encoder.modules.logit_score.LogitScore"),
     )
     _write_json(
         out / "config_sentence_transformers.json",
