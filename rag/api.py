@@ -54,8 +54,7 @@ class RAG:
         **overrides: Any,
     ) -> None:
         """`overrides` replace single settings; `embedder` (and `reranker`) bring loaded models."""
-        base = settings or Settings()
-        self.settings = Settings.model_validate({**base.model_dump(), **overrides})
+        self.settings = Settings.load(settings, **overrides)
         self._store: EdgeStore | None = None
         if embedder is not None:
             self.__dict__["embedder"] = embedder

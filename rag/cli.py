@@ -76,7 +76,10 @@ def main(
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     given = {"data_dir": data_dir, "profile": profile, "collection": collection}
     overrides = {k: v for k, v in given.items() if v}
-    state.settings = Settings(**overrides)
+    try:
+        state.settings = Settings.load(**overrides)
+    except RagError as exc:
+        raise _fail(exc) from exc
 
 
 def _open() -> RAG:
@@ -84,7 +87,7 @@ def _open() -> RAG:
 
 
 def _fail(exc: RagError) -> typer.Exit:
-    err.print(f"[red]Error:[/red] {escape(str(exc))}")
+    err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)  # one line, unwrapped
     return typer.Exit(EXIT_ERROR)
 
 

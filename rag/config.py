@@ -7,8 +7,9 @@ they are used.
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -153,6 +154,22 @@ class Settings(BaseSettings):
     ui_port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
     ui_auth: SecretStr | None = Field(None, description="'user:password' to require a login.")
     ui_max_upload_mb: float = Field(200, gt=0, description="Largest upload the app accepts.")
+
+    @classmethod
+    def load(cls, base: "Settings | None" = None, **overrides: Any) -> "Settings":
+        """Settings from the environment (or `base`) plus overrides; a bad value is a
+        `ConfigError` naming its variable, not a validation traceback."""
+        from rag.errors import ConfigError
+
+        try:
+            if base is None:
+                return cls(**overrides)
+            return cls.model_validate({**base.model_dump(), **overrides})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"RAG_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"Invalid setting(s): {problems}.") from exc
 
     @property
     def catalog_path(self) -> Path:

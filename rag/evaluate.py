@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rag.config import Fusion, Profile, Retrievers, Settings
+from rag.errors import ConfigError, first_line
 
 VARIANTS: dict[str, tuple[Retrievers, Fusion]] = {
     "hybrid-rrf": (Retrievers.HYBRID, Fusion.RRF),
@@ -56,11 +57,33 @@ class RunResult:
 
 
 def load_questions(path: Path) -> list[Question]:
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [
-        Question(r["question"], r.get("source"), list(r.get("pages") or []), r.get("kind", "text"))
-        for r in rows
-    ]
+    """Questions from JSON lines; a bad file or line is a `ConfigError` naming the line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the questions file {path} ({first_line(exc)}).") from exc
+    questions = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            questions.append(
+                Question(
+                    str(r["question"]),
+                    r.get("source"),
+                    [int(p) for p in r.get("pages") or []],
+                    r.get("kind", "text"),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"{path}:{number}: not a question line ({first_line(exc)}); expected JSON with"
+                ' "question", "source", "pages", "kind".'
+            ) from exc
+    if not questions:
+        raise ConfigError(f"{path} holds no questions.")
+    return questions
 
 
 def _ndcg(ranked: list[tuple[str, int]], q: Question, k: int = 10) -> float:
@@ -146,15 +169,13 @@ def evaluate(
     for profile in profiles:
         for variant in variants:
             retrievers, fusion = VARIANTS[variant]
-            settings = Settings.model_validate(
-                {
-                    **base.model_dump(),
-                    "profile": profile,
-                    "retrievers": retrievers,
-                    "fusion": fusion,
-                    "data_dir": work_dir / str(profile),
-                    "min_relevance": float("-inf"),  # evaluation sees every hit; calibrates later
-                }
+            settings = Settings.load(
+                base,
+                profile=profile,
+                retrievers=retrievers,
+                fusion=fusion,
+                data_dir=work_dir / str(profile),
+                min_relevance=float("-inf"),  # evaluation sees every hit; calibrates later
             )
             with RAG(settings) as rag:
                 rag.ingest(docs)

@@ -77,3 +77,21 @@ def test_a_model_that_cannot_load_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Cannot load the visual embedder 'Qwen/Qwen3-VL-Embedding-2B'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bad_setting_is_one_line_naming_its_variable(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_TOP_K", "abc")
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "list"])
+    assert result.exit_code == 1
+    assert "Invalid setting(s): RAG_TOP_K" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [('{"question": "x"\n', "q.jsonl:1: not a question line"), ("\n", "holds no questions")],
+)
+def test_a_bad_questions_file_is_a_clear_error(tmp_path: Path, content, message) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(content)
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "eval", str(questions)])
+    assert result.exit_code == 1 and message in result.output
