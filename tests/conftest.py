@@ -27,7 +27,9 @@ from rag.models.embedder import TextEmbedder
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
 SAMPLE_PDFS = sorted(SAMPLE_DATA.glob("*.pdf"))
-QUESTIONS = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").open()]
+QUESTIONS = [
+    json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()
+]
 RAG_CLI = [sys.executable, "-m", "rag"]
 
 
