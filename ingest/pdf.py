@@ -23,6 +23,15 @@ def render(page: pymupdf.Page, dpi: int) -> Image.Image:
     return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
 
 
+def word_boxes(page: pymupdf.Page) -> list[tuple[float, float, float, float, str]]:
+    """Words of the text layer with boxes relative to the page, for highlighting matches."""
+    w, h = page.rect.width or 1.0, page.rect.height or 1.0
+    return [
+        (round(x0 / w, 4), round(y0 / h, 4), round(x1 / w, 4), round(y1 / h, 4), word)
+        for x0, y0, x1, y1, word, *_ in page.get_text("words")
+    ]
+
+
 def open_pdf(path: Path, settings: Settings) -> OpenedSource:
     """Validate the PDF and return its title, page count and a lazy page iterator."""
     try:
@@ -51,6 +60,7 @@ def open_pdf(path: Path, settings: Settings) -> OpenedSource:
                     modality=Modality.PAGE,
                     text=normalize(page.get_text("text")),
                     image=render(page, settings.render_dpi),
+                    words=word_boxes(page),
                 )
         except Exception as exc:
             raise CorruptFileError(f"page cannot be read ({first_line(exc)})") from exc

@@ -194,7 +194,8 @@ class Ingestor:
             ]
             self.store.upsert(points)
             self.catalog.add_units(
-                doc.id, [(u.index, p.id, k) for u, p, k in zip(batch, points, keys, strict=True)]
+                doc.id,
+                [(u.index, p.id, k, u.words) for u, p, k in zip(batch, points, keys, strict=True)],
             )
             count += len(batch)
             if progress:

@@ -24,6 +24,7 @@ from rag.ask import AnswerStream, History
 from rag.ask import ask as ask_question
 from rag.catalog import Catalog
 from rag.config import Settings
+from rag.errors import DocumentNotFoundError, StoreBusyError
 from rag.filters import parse_filters
 from rag.generator import Generator
 from rag.models.embedder import Embedder
@@ -163,16 +164,17 @@ class RAG:
         history: History = (),
         top_k: int | None = None,
         where: SearchFilter | None = None,
+        image: Image.Image | str | Path | None = None,
     ) -> AnswerStream:
         """Iterate for answer text as it streams; then `.answer` has text and citations.
 
         `history` holds earlier (question, answer) turns; a follow-up is rewritten into a
-        standalone query before retrieval.
+        standalone query before retrieval. An `image` joins the question in retrieval.
         """
         return ask_question(
             question,
             list(history),
-            lambda q: self.search(q, top_k, where),
+            lambda q: self.search(q, top_k, where, image),
             self.settings,
             self.generator,
         )
@@ -183,9 +185,10 @@ class RAG:
         history: History = (),
         top_k: int | None = None,
         where: SearchFilter | None = None,
+        image: Image.Image | str | Path | None = None,
     ) -> Answer:
         """Answer from the documents with [n] citations (extractive without a generator)."""
-        stream = self.ask_stream(question, history, top_k, where)
+        stream = self.ask_stream(question, history, top_k, where, image)
         for _ in stream:
             pass
         assert stream.answer is not None
@@ -206,11 +209,40 @@ class RAG:
         self.images.delete(self.catalog.delete(doc.id))
         return doc
 
+    def set_tags(self, ref: str, tags: Iterable[str]) -> Document:
+        """Replace a document's tags in the catalog and on its units (for `tag=` filters)."""
+        doc = self.catalog.resolve(ref)
+        doc.tags = sorted({t.strip() for t in tags if t.strip()})
+        if doc.units and self.settings.store_dir.joinpath("schema.json").exists():
+            self.store(with_embedder=False).set_tags(doc.id, doc.tags)
+        self.catalog.set_tags(doc.id, doc.tags)
+        return doc
+
+    def reingest(self, ref: str, progress: IngestProgress | None = None) -> IngestReport:
+        """Ingest a document again from its file (after a failure, or a changed setting)."""
+        doc = self.catalog.resolve(ref)
+        path = Path(doc.path)
+        if not path.is_file():
+            raise DocumentNotFoundError(
+                f"The file of {doc.source} is no longer at {path}; ingest it again."
+            )
+        self.delete(doc.id)
+        return self.ingest([path], doc.tags, progress)
+
+    def words(self, hit: Hit) -> list[tuple[float, float, float, float, str]]:
+        """The hit's page words with page-relative boxes, for highlighting what matched."""
+        return self.catalog.words(hit.document_id, hit.page - 1)
+
     def status(self) -> dict[str, Any]:
         """Counts and locations, for `rag status` and health checks."""
         docs = self.documents()
         has_store = self.settings.store_dir.joinpath("schema.json").exists()
-        store = self.store(with_embedder=False) if has_store else None
+        store, busy = None, False
+        if has_store:
+            try:
+                store = self.store(with_embedder=False)
+            except StoreBusyError:  # another process (the web app) holds it: report the rest
+                busy = True
         return {
             "data_dir": str(self.settings.data_dir),
             "profile": str(self.profile.profile),
@@ -219,7 +251,8 @@ class RAG:
             "documents": len(docs),
             "by_status": {s.value: sum(d.status is s for d in docs) for s in Status},
             "units": sum(d.units for d in docs if d.status is Status.DONE),
-            "points": store.count() if store else 0,
+            "points": store.count() if store else None if busy else 0,
+            "store_busy": busy,
             "images_bytes": _folder_bytes(self.settings.images_dir),
             "store_bytes": _folder_bytes(self.settings.store_dir),
             "disk_free_bytes": shutil.disk_usage(self.settings.data_dir).free

@@ -8,6 +8,7 @@ page text, which live in the store's payloads.
 import json
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,11 +33,15 @@ CREATE TABLE IF NOT EXISTS units (
     idx INTEGER NOT NULL,
     point_id TEXT NOT NULL,
     image_key TEXT,                 -- content address of the rendered image, if any
+    words BLOB,                     -- zlib'd JSON [[x0, y0, x1, y1, word], ...] for highlights
     PRIMARY KEY (document_id, idx)
 );
 CREATE INDEX IF NOT EXISTS units_by_image ON units(image_key);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+UnitRow = tuple[int, str, str | None, list[tuple[float, float, float, float, str]]]
 
 
 def _document(row: sqlite3.Row) -> Document:
@@ -65,6 +70,9 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(units)")}
+        if "words" not in columns:  # catalogs written before highlights existed
+            self._db.execute("ALTER TABLE units ADD COLUMN words BLOB")
 
     def close(self) -> None:
         self._db.close()
@@ -110,15 +118,27 @@ class Catalog:
             ),
         )
 
-    def add_units(self, document_id: str, units: Iterable[tuple[int, str, str | None]]) -> None:
-        """Record (index, point id, image key) rows; re-adding a row replaces it."""
+    def add_units(self, document_id: str, units: Iterable[UnitRow]) -> None:
+        """Record (index, point id, image key, word boxes) rows; re-adding a row replaces it."""
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT OR REPLACE INTO units (document_id, idx, point_id, image_key)"
-                " VALUES (?, ?, ?, ?)",
-                [(document_id, i, p, k) for i, p, k in units],
+                "INSERT OR REPLACE INTO units (document_id, idx, point_id, image_key, words)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (document_id, i, p, k, zlib.compress(json.dumps(w).encode()) if w else None)
+                    for i, p, k, w in units
+                ],
             )
+
+    def words(self, document_id: str, index: int) -> list[tuple[float, float, float, float, str]]:
+        """A unit's text-layer words with page-relative boxes (empty when it has none)."""
+        row = self._db.execute(
+            "SELECT words FROM units WHERE document_id = ? AND idx = ?", (document_id, index)
+        ).fetchone()
+        if not row or not row["words"]:
+            return []
+        return [tuple(w) for w in json.loads(zlib.decompress(row["words"]))]
 
     def finish(self, document_id: str, units: int) -> None:
         self._db.execute(
@@ -136,6 +156,11 @@ class Catalog:
                 "UPDATE documents SET status = ?, units = 0, reason = ? WHERE id = ?",
                 (Status.FAILED, reason, doc.id),
             )
+
+    def set_tags(self, document_id: str, tags: list[str]) -> None:
+        self._db.execute(
+            "UPDATE documents SET tags = ? WHERE id = ?", (json.dumps(tags), document_id)
+        )
 
     def point_ids(self, document_id: str) -> list[str]:
         rows = self._db.execute(

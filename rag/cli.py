@@ -309,7 +309,12 @@ def status(
     else:
         for key, value in info.items():
             out.print(f"{key:>16}: {escape(str(value))}")
-    err.print(f"{info['documents']} document(s), {info['points']} point(s) in the store.")
+    points = (
+        "the store is open in another process"
+        if info["store_busy"]
+        else (f"{info['points']} point(s) in the store")
+    )
+    err.print(f"{info['documents']} document(s); {points}.")
 
 
 @app.command("eval")
@@ -366,7 +371,7 @@ def ui(
 ) -> None:
     """Start the web app (chat, search, library). Example: rag ui --port 7860"""
     try:
-        from ui.app import launch
+        from ui.app import launch, logins
         from ui.backend import Backend
     except ImportError as exc:
         raise _fail(
@@ -374,10 +379,10 @@ def ui(
         ) from exc
     s = state.settings
     os.environ.setdefault("GRADIO_TEMP_DIR", str(s.data_dir / "gradio"))
-    auth = None
-    if s.ui_auth:
-        user, _, password = s.ui_auth.get_secret_value().partition(":")
-        auth = (user, password)
+    try:
+        auth = logins(s)
+    except RagError as exc:
+        raise _fail(exc) from exc
     err.print(f"Serving on http://{s.ui_host}:{port or s.ui_port} (Ctrl-C stops).")
     with _open() as rag:
         launch(Backend(rag), s.ui_host, port or s.ui_port, s.ui_max_upload_mb, auth)

@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     ui_host: str = Field("127.0.0.1", description="Address the web app binds to.")
     ui_port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
     ui_auth: SecretStr | None = Field(None, description="'user:password' to require a login.")
+    ui_auth_file: Path | None = Field(
+        None, description="File of 'user:password' lines, one per allowed login."
+    )
     ui_max_upload_mb: float = Field(200, gt=0, description="Largest upload the app accepts.")
 
     @classmethod

@@ -36,6 +36,8 @@ class Unit:
     image: Image.Image | None = None  # rendered page, kept in memory (no PNG round trip)
     start_s: float | None = None  # time range, for audio and video units
     end_s: float | None = None
+    words: list[tuple[float, float, float, float, str]] = field(default_factory=list)
+    """Text-layer words with boxes as fractions of the page (x0, y0, x1, y1, word)."""
 
 
 @dataclass

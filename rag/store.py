@@ -9,11 +9,12 @@ opening it with another embedder is a clear error instead of silently wrong resu
 This module leaves out embedding and text handling: it stores and queries vectors.
 """
 
+import fcntl
 import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import qdrant_edge as qe
 
@@ -113,16 +114,37 @@ def to_qdrant_filter(flt: SearchFilter | None) -> qe.Filter | None:
     return qe.Filter(must=must)
 
 
+def _lock(path: Path) -> IO[bytes]:
+    """Hold `path/lock` exclusively for this process, or say who has the store."""
+    path.mkdir(parents=True, exist_ok=True)
+    handle = (path / "lock").open("wb")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise StoreBusyError(
+            f"The store at {path} is open in another process (the embedded engine"
+            " allows one at a time); wait for it to finish or stop it."
+        ) from exc
+    return handle
+
+
 class EdgeStore:
     """The embedded Qdrant engine in one shard directory; one process at a time."""
 
     def __init__(self, path: Path, schema: Schema | None) -> None:
-        """Open or create the collection; `schema=None` opens it with whatever built it."""
+        """Open or create the collection; `schema=None` opens it with whatever built it.
+
+        A lock file is taken before the engine touches any file: the engine's own lock
+        comes after it has opened (and may have replayed) segment journals, so a second
+        process reaching it could damage the first one's store.
+        """
         self.path = path
         schema_file = path / "schema.json"
+        if schema is None and not schema_file.exists():
+            raise StoreError(f"No collection at {path} yet; ingest a document first.")
+        self._lock = _lock(path)
         try:
-            if schema is None and not schema_file.exists():
-                raise StoreError(f"No collection at {path} yet; ingest a document first.")
             if schema_file.exists():
                 stored = Schema.from_json(json.loads(schema_file.read_text()))
                 self.schema = stored
@@ -136,13 +158,10 @@ class EdgeStore:
                     self._shard.update(qe.UpdateOperation.create_field_index(name, kind))
                 schema_file.write_text(json.dumps(schema.to_json(), indent=2))
         except StoreError:
+            self._lock.close()
             raise
         except Exception as exc:  # the engine raises plain Exception with a message
-            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
-                raise StoreBusyError(
-                    f"The store at {path} is open in another process (the embedded engine"
-                    " allows one at a time); wait for it to finish or stop it."
-                ) from exc
+            self._lock.close()
             raise StoreError(f"Cannot open the store at {path}: {exc}") from exc
 
     def require(self, schema: Schema) -> None:
@@ -178,6 +197,7 @@ class EdgeStore:
     def close(self) -> None:
         self._shard.flush()
         self._shard.close()
+        self._lock.close()  # closing the file releases the lock
 
     def upsert(self, points: list[PointRecord]) -> None:
         if not points:
@@ -198,6 +218,14 @@ class EdgeStore:
         self._shard.update(
             qe.UpdateOperation.delete_points_by_filter(
                 to_qdrant_filter(SearchFilter([document_id]))
+            )
+        )
+
+    def set_tags(self, document_id: str, tags: list[str]) -> None:
+        """Replace the tags on every unit of a document (filters read them from payloads)."""
+        self._shard.update(
+            qe.UpdateOperation.set_payload_by_filter(
+                to_qdrant_filter(SearchFilter([document_id])), {"tags": tags}
             )
         )
 

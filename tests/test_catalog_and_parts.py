@@ -26,9 +26,10 @@ def test_catalog_tracks_state_and_shared_images(tmp_path: Path) -> None:
     a, b = _doc("a" * 64, "a.pdf"), _doc("b" * 64, "b.pdf")
     for d in (a, b):
         cat.start(d)
-    cat.add_units(a.id, [(0, "p0", "shared.webp"), (1, "p1", "only-a.webp")])
-    cat.add_units(b.id, [(0, "q0", "shared.webp")])
+    cat.add_units(a.id, [(0, "p0", "shared.webp", []), (1, "p1", "only-a.webp", [])])
+    cat.add_units(b.id, [(0, "q0", "shared.webp", [(0.1, 0.1, 0.2, 0.2, "x")])])
     cat.finish(a.id, 2)
+    assert cat.words(b.id, 0) == [(0.1, 0.1, 0.2, 0.2, "x")] and cat.words(a.id, 0) == []
     assert cat.get(a.id).status is Status.DONE and cat.get(b.id).status is Status.PENDING
     assert cat.delete(a.id) == {"only-a.webp"}  # the shared image stays for b
     assert cat.get(a.id) is None and cat.point_ids(a.id) == []

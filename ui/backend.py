@@ -6,114 +6,285 @@ stream outside it. Page images are handed to Gradio as PIL images (it caches its
 copies), so the app never serves a path from the data directory.
 """
 
+import csv
+import json
+import shutil
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from ingest.images import open_stored
+from ingest.pipeline import sha256_file
 from rag.api import RAG
 from rag.errors import RagError
+from rag.records import FileOutcome, Hit, IngestReport
+from ui.highlight import highlight_words
 
-DOC_COLUMNS = ["id", "source", "type", "status", "units", "tags", "reason"]
-HIT_COLUMNS = ["#", "score", "source", "page", "modality", "text"]
+DOC_COLUMNS = ["id", "title", "source", "type", "units", "tags", "added", "status", "reason"]
+HIT_COLUMNS = ["#", "score", "reranker", "fused", "retrievers", "source", "page", "type", "text"]
+FILE_COLUMNS = ["file", "status", "units", "reason"]
+IMAGE_IGNORED = (
+    "The attached image was not used: this profile reads text only (RAG_PROFILE=qwen3-vl"
+    " searches by image)."
+)
 Gallery = list[tuple[Image.Image, str]]
+Rows = list[list[Any]]
+ProgressFn = Callable[[float, str], None]
 
 
-def _thumb(path: Path | None, caption: str) -> tuple[Image.Image, str] | None:
-    if path is None or not path.exists():
+def _thumb(hit: Hit) -> tuple[Image.Image, str] | None:
+    if hit.image_path is None or not hit.image_path.exists():
         return None
-    img = open_stored(path)
+    img = open_stored(hit.image_path)
     img.thumbnail((900, 900))
-    return img, caption
+    return img, f"{hit.title} · {_where(hit)} · score {hit.score:.2f}"
+
+
+def _where(hit: Hit) -> str:
+    if hit.start_s is not None:
+        return f"{hit.start_s:.0f}–{hit.end_s or hit.start_s:.0f} s"
+    return f"p. {hit.page}"
+
+
+def _retrievers(hit: Hit) -> str:
+    if hit.explanation is None:
+        return ""
+    return ", ".join(
+        f"{name} #{rank} ({score:.3f})"
+        for name, (rank, score) in hit.explanation.retrievers.items()
+        if rank is not None and score is not None
+    )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+class _Progress:
+    """Ingest progress as (fraction, "file i/n: name") for a UI progress bar."""
+
+    def __init__(self, files: int, report: ProgressFn) -> None:
+        self.files, self.report = files, report
+        self.done_files, self.units, self.done_units, self.name = 0, 1, 0, ""
+
+    def file_started(self, path: Path, units: int) -> None:
+        self.name, self.units, self.done_units = path.name, max(units, 1), 0
+        self._show()
+
+    def units_done(self, count: int) -> None:
+        self.done_units += count
+        self._show()
+
+    def file_finished(self, outcome: FileOutcome) -> None:
+        self.done_files += 1
+        self.report(self.done_files / self.files, f"{Path(outcome.path).name}: {outcome.status}")
+
+    def _show(self) -> None:
+        within = min(self.done_units / self.units, 1.0)
+        self.report(
+            (self.done_files + within) / self.files,
+            f"file {self.done_files + 1}/{self.files}: {self.name}"
+            f" ({self.done_units}/{self.units} units)",
+        )
 
 
 class Backend:
     def __init__(self, rag: RAG) -> None:
         self.rag = rag
         self.lock = threading.Lock()
+        self.uploads = rag.settings.data_dir / "uploads"
 
-    def documents(self) -> list[list[Any]]:
+    def documents(self) -> Rows:
         with self.lock:
             docs = self.rag.documents()
         return [
             [
                 d.id[:12],
+                d.title,
                 d.source,
                 d.media_type,
-                str(d.status),
                 d.units,
                 ",".join(d.tags),
+                datetime.fromtimestamp(d.added, UTC).strftime("%Y-%m-%d %H:%M"),
+                str(d.status),
                 d.reason or "",
             ]
             for d in docs
         ]
 
-    def ingest(self, files: list[str] | None, tags: str = "") -> tuple[str, list[list[Any]]]:
-        if not files:
-            return "No files given.", self.documents()
-        tag_list = [t.strip() for t in tags.split(",") if t.strip()]
+    def document_choices(self) -> list[tuple[str, str]]:
+        """(label, id) pairs for a document picker."""
         with self.lock:
-            report = self.rag.ingest([Path(f) for f in files], tag_list)
-        lines = [
-            f"Ingested {report.count('ingested')}, skipped {report.count('skipped')},"
-            f" failed {report.count('failed')} ({report.units} units, {report.seconds:.1f} s)."
-        ]
-        lines += [f"failed: {Path(o.path).name}: {o.reason}" for o in report.failed]
-        return "\n".join(lines), self.documents()
+            return [(f"{d.title} ({d.source})", d.id) for d in self.rag.documents()]
 
-    def delete(self, ref: str) -> tuple[str, list[list[Any]]]:
+    def _keep(self, upload: Path) -> Path:
+        """Copy an upload under the data directory so re-indexing can read it later."""
+        target = self.uploads / sha256_file(upload)[:16] / upload.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            shutil.copyfile(upload, target)
+        return target
+
+    def ingest(
+        self, files: list[str] | None, tags: str = "", progress: ProgressFn | None = None
+    ) -> tuple[str, Rows, Rows]:
+        """Ingest uploads; returns a summary, one row per file, and the document list."""
+        if not files:
+            return "No files given.", [], self.documents()
+        tag_list = [t.strip() for t in tags.split(",") if t.strip()]
+        kept = [self._keep(Path(f)) for f in files]
+        watcher = _Progress(len(kept), progress) if progress else None
+        with self.lock:
+            report = self.rag.ingest(kept, tag_list, watcher)
+        return _summary(report), _file_rows(report), self.documents()
+
+    def _change(self, action: Callable[[], str]) -> tuple[str, Rows]:
         try:
             with self.lock:
-                doc = self.rag.delete(ref.strip())
+                message = action()
         except RagError as exc:
-            return str(exc), self.documents()
-        return f"Deleted {doc.source}.", self.documents()
+            message = str(exc)
+        return message, self.documents()
+
+    def delete(self, ref: str) -> tuple[str, Rows]:
+        def run() -> str:
+            doc = self.rag.delete(ref.strip())
+            kept = Path(doc.path)
+            if kept.is_relative_to(self.uploads):
+                shutil.rmtree(kept.parent, ignore_errors=True)
+            return f"Deleted {doc.source}."
+
+        return self._change(run)
+
+    def reindex(self, ref: str) -> tuple[str, Rows]:
+        return self._change(lambda: _summary(self.rag.reingest(ref.strip())))
+
+    def retag(self, ref: str, tags: str) -> tuple[str, Rows]:
+        def run() -> str:
+            doc = self.rag.set_tags(ref.strip(), tags.split(","))
+            return f"Tags of {doc.source}: {', '.join(doc.tags) or '(none)'}."
+
+        return self._change(run)
 
     def search(
-        self, query: str, image: Image.Image | None = None, filters: str = "", top_k: float = 5
-    ) -> tuple[str, list[list[Any]], Gallery]:
+        self,
+        query: str,
+        image: Image.Image | None = None,
+        documents: list[str] | None = None,
+        modalities: list[str] | None = None,
+        tags: str = "",
+        after: str = "",
+        before: str = "",
+        top_k: float = 5,
+    ) -> tuple[str, Rows, Gallery, list[str], list[Hit]]:
+        """Hits as a table, a gallery and CSV/JSON exports (plus the hits, for the viewer)."""
+        specs = [f"doc={d}" for d in documents or []]
+        specs += [f"modality={m}" for m in modalities or []]
+        specs += [f"tag={t.strip()}" for t in tags.split(",") if t.strip()]
+        dates = (("after", after), ("before", before))
+        specs += [f"{key}={value.strip()}" for key, value in dates if value.strip()]
         try:
             with self.lock:
-                where = self.rag.filters([f for f in filters.split() if f])
+                where = self.rag.filters(specs)
                 hits = self.rag.search(query, int(top_k), where, image=image, explain=True)
         except RagError as exc:
-            return str(exc), [], []
+            return str(exc), [], [], [], []
         rows = [
-            [i, round(h.score, 4), h.source, h.page, str(h.modality), h.text[:300]]
+            [
+                i,
+                round(h.score, 4),
+                _round(h.rerank_score),
+                _round(h.fused_score),
+                _retrievers(h),
+                h.source,
+                h.page,
+                str(h.modality),
+                h.text[:300],
+            ]
             for i, h in enumerate(hits, 1)
         ]
-        gallery = [t for h in hits if (t := _thumb(h.image_path, f"{h.source} p. {h.page}"))]
+        gallery = [t for h in hits if (t := _thumb(h))]
         note = f"{len(hits)} hit(s)." if hits else "Nothing in the documents matches."
-        return note, rows, gallery
+        return note, rows, gallery, _export(query, hits) if hits else [], hits
 
     def ask(
-        self, question: str, history: list[tuple[str, str]] | None = None
-    ) -> Iterator[tuple[str, Gallery]]:
-        """Yield (answer so far, source thumbnails); the last value is the checked answer."""
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        image: Image.Image | None = None,
+    ) -> Iterator[tuple[str, Gallery, list[Hit]]]:
+        """Yield (answer so far, source thumbnails, cited hits); the last is the checked answer.
+
+        An attached image joins retrieval where the profile reads images; elsewhere the
+        question is answered from its text and the answer says the image was not used.
+        """
+        ignored = ""
+        if image is not None and not self.rag.embedder.reads_images:
+            image, ignored = None, IMAGE_IGNORED
         try:
             with self.lock:
-                stream = self.rag.ask_stream(question, history or [])
+                stream = self.rag.ask_stream(question, history or [], image=image)
         except RagError as exc:
-            yield str(exc), []
+            yield str(exc), [], []
             return
         text = ""
         for piece in stream:
             text += piece
-            yield text, []
+            yield text, [], []
         answer = stream.answer
         assert answer is not None
-        sources = "\n".join(f"- {c.label()}" for c in answer.citations)
-        body = answer.text + (f"\n\n**Sources**\n{sources}" if sources else "")
-        if answer.notice:
-            body += f"\n\n_{answer.notice}_"
-        cited = {(c.source, c.page) for c in answer.citations}
-        gallery = [
-            t
-            for h in answer.hits
-            if (h.source, h.page) in cited
-            and (t := _thumb(h.image_path, f"{h.source} p. {h.page}"))
-        ]
-        yield body, gallery
+        # The cited pages; when a model cites none, the pages it was given (or the
+        # extractive answer's) are still what the user wants to look at.
+        shown_citations = answer.citations or answer.context
+        heading = "Sources" if answer.citations else "Pages consulted"
+        sources = "\n".join(f"- {c.label()}" for c in shown_citations)
+        body = answer.text + (f"\n\n**{heading}**\n{sources}" if sources else "")
+        for notice in filter(None, (answer.notice, ignored)):
+            body += f"\n\n_{notice}_"
+        cited = {(c.document_id, c.page) for c in shown_citations}
+        shown = [h for h in answer.hits if (h.document_id, h.page) in cited]
+        pairs = [(t, h) for h in shown if (t := _thumb(h))]
+        yield body, [t for t, _ in pairs], [h for _, h in pairs]
+
+    def view(self, hit: Hit, query: str) -> tuple[Image.Image | None, str]:
+        """A source opened large, with the query's words marked, and its text."""
+        with self.lock:
+            words = self.rag.words(hit)
+        image = None
+        marks = 0
+        if hit.image_path is not None and hit.image_path.exists():
+            image, marks = highlight_words(open_stored(hit.image_path), words, query)
+        found = f" · {marks} matching word(s) marked" if marks else ""
+        header = f"### {hit.title} — {_where(hit)}\n_{hit.source} · score {hit.score:.3f}{found}_"
+        return image, f"{header}\n\n{hit.page_text or hit.text}"
+
+
+def _summary(report: IngestReport) -> str:
+    lines = [
+        f"Ingested {report.count('ingested')}, skipped {report.count('skipped')},"
+        f" failed {report.count('failed')} ({report.units} units, {report.seconds:.1f} s)."
+    ]
+    lines += [f"failed: {Path(o.path).name}: {o.reason}" for o in report.failed]
+    return "\n".join(lines)
+
+
+def _file_rows(report: IngestReport) -> Rows:
+    return [[Path(o.path).name, o.status, o.units, o.reason or ""] for o in report.outcomes]
+
+
+def _export(query: str, hits: list[Hit]) -> list[str]:
+    """The hits as CSV and JSON files in a fresh temporary folder (Gradio serves temp files)."""
+    folder = Path(tempfile.mkdtemp(prefix="mmrag-export-"))
+    records = [h.to_json() for h in hits]
+    (folder / "hits.json").write_text(json.dumps({"query": query, "hits": records}, indent=2))
+    columns = [k for k in records[0] if k != "explanation"]
+    with (folder / "hits.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(records)
+    return [str(folder / "hits.csv"), str(folder / "hits.json")]

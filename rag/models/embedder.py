@@ -24,6 +24,7 @@ class Embedder(Protocol):
     """What ingestion and search need from any embedder."""
 
     id: str
+    reads_images: bool  # can embed a query image (else image queries are refused)
 
     def dense_specs(self) -> tuple[DenseSpec, ...]: ...
 
@@ -46,6 +47,7 @@ class TextEmbedder:
     """A sentence-transformers text model over passages of each unit (the lite profile)."""
 
     vector = "text"
+    reads_images = False
 
     def __init__(
         self,

@@ -37,6 +37,7 @@ class VisualEmbedder:
     """Page images (and text-only units as text) into one dense `visual` vector each."""
 
     vector = "visual"
+    reads_images = True
 
     def __init__(
         self,
