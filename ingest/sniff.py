@@ -32,6 +32,12 @@ def sniff(path: Path, head_bytes: int = 1024) -> str:
         return "image/webp"
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "audio/wav"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"M4A ", b"M4B "):
+        return "audio/mp4"
+    if head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):  # an MP3 frame without ID3 tag
+        return "audio/mpeg"
+    if head[:4] == b"\x1a\x45\xdf\xa3" and b"webm" in head[:64]:
+        return "video/webm"
     for offset, magic, media_type in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return media_type

@@ -32,8 +32,10 @@ def loaders() -> dict[str, Loader]:
     from functools import partial
 
     from ingest.image import FORMATS, open_image
+    from ingest.media import MEDIA_TYPES, open_media
     from ingest.pdf import open_pdf
     from ingest.text import open_text
 
     images = {t: partial(open_image, media_type=t) for t in FORMATS}
-    return {"application/pdf": open_pdf, "text/plain": open_text, **images}
+    media = dict.fromkeys(MEDIA_TYPES, open_media)
+    return {"application/pdf": open_pdf, "text/plain": open_text, **images, **media}

@@ -103,6 +103,21 @@ class Settings(BaseSettings):
 
     max_file_mb: float = Field(512, gt=0, description="Files above this size are refused.")
     max_pages: int = Field(5000, ge=1, description="Documents with more pages are refused.")
+    max_media_minutes: float = Field(
+        240, gt=0, description="Longer audio or video files are refused."
+    )
+    asr_model: str = Field(
+        "auto",
+        description="Speech model (faster-whisper): a name or folder; auto = bundled tiny.en.",
+    )
+    asr_threads: int = Field(2, ge=1, description="CPU threads for speech recognition.")
+    asr_window_s: float = Field(30, ge=5, description="Seconds of transcript per audio unit.")
+    video_frame_interval_s: float = Field(
+        10, gt=0, description="A video keyframe unit at least this often (seconds)."
+    )
+    video_scene_change: float = Field(
+        0.12, gt=0, le=1, description="Grey-level change (0-1) that starts a new keyframe early."
+    )
 
     top_k: int = Field(5, ge=1, le=100, description="Hits returned by search and used by ask.")
     candidates: int = Field(

@@ -105,10 +105,11 @@ def test_a_source_opens_large_with_the_matched_words_marked(tmp_path: Path, embe
     backend.ingest([str(SAMPLE_PDFS[2])])
     query = "personal library packages"
     *_, hits = backend.search(query, top_k=1)
-    image, text = backend.view(hits[0], query)
+    image, text, sound, video = backend.view(hits[0], query)
     plain = open_stored(hits[0].image_path)
     assert image.size == plain.size and image.tobytes() != plain.tobytes()
     assert "matching word(s) marked" in text and hits[0].title in text
+    assert sound is None and video is None  # a page has no recording to play
     rag.close()
 
 

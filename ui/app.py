@@ -19,6 +19,7 @@ from ui.backend import DOC_COLUMNS, FILE_COLUMNS, HIT_COLUMNS, Backend
 UPLOAD_TYPES = [
     ".pdf", ".txt", ".md", ".markdown", ".html", ".htm",
     ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".gif",
+    ".mp3", ".wav", ".m4a", ".ogg", ".flac", ".mp4", ".webm", ".mkv",
 ]  # fmt: skip
 
 
@@ -36,12 +37,11 @@ def _history(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return turns
 
 
-def _open(backend: Backend, hits: list[Hit], query: str, evt: gr.SelectData) -> tuple[Any, str]:
-    """The clicked thumbnail's source, large (galleries skip hits without an image)."""
-    shown = [h for h in hits if h.image_path is not None and h.image_path.exists()]
-    if not isinstance(evt.index, int) or evt.index >= len(shown):
-        return None, ""
-    return backend.view(shown[evt.index], query)
+def _open(backend: Backend, hits: list[Hit], query: str, evt: gr.SelectData) -> tuple[Any, ...]:
+    """The clicked thumbnail's source, large; recordings as a clip of the cited range."""
+    if not isinstance(evt.index, int) or evt.index >= len(hits):
+        return None, "", None, None
+    return backend.view(hits[evt.index], query)
 
 
 def _chat_tab(backend: Backend) -> None:
@@ -68,6 +68,8 @@ def _chat_tab(backend: Backend) -> None:
                 elem_id="sources",
             )
             large = gr.Image(label="Source", interactive=False, elem_id="source-view")
+            sound = gr.Audio(label="Cited audio", interactive=False, elem_id="source-audio")
+            clip = gr.Video(label="Cited video", interactive=False, elem_id="source-video")
             page_text = gr.Markdown(elem_id="source-text")
 
     def respond(message: dict[str, Any], messages: list[dict[str, Any]]):
@@ -94,11 +96,11 @@ def _chat_tab(backend: Backend) -> None:
         return _open(backend, hits, query, evt)
 
     box.submit(respond, [box, chat], [box, chat, sources, cited, asked], api_name=False)
-    sources.select(open_source, [cited, asked], [large, page_text], api_name=False)
+    sources.select(open_source, [cited, asked], [large, page_text, sound, clip], api_name=False)
     clear.click(
-        lambda: ([], [], [], None, ""),
+        lambda: ([], [], [], None, "", None, None),
         None,
-        [chat, sources, cited, large, page_text],
+        [chat, sources, cited, large, page_text, sound, clip],
         api_name=False,
     )
 
@@ -128,7 +130,10 @@ def _search_tab(backend: Backend) -> gr.Dropdown:
         )
     with gr.Row():
         large = gr.Image(label="Page", interactive=False)
-        page_text = gr.Markdown()
+        with gr.Column():
+            sound = gr.Audio(label="Cited audio", interactive=False)
+            clip = gr.Video(label="Cited video", interactive=False)
+            page_text = gr.Markdown()
 
     go.click(
         backend.search,
@@ -143,7 +148,7 @@ def _search_tab(backend: Backend) -> gr.Dropdown:
     pages.select(
         open_page,
         [found, query],
-        [large, page_text],
+        [large, page_text, sound, clip],
         api_name=False,
     )
     return documents

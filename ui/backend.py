@@ -10,19 +10,21 @@ import csv
 import json
 import shutil
 import tempfile
+import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from ingest.clips import audio_clip, video_clip
 from ingest.images import open_stored
 from ingest.pipeline import sha256_file
 from rag.api import RAG
 from rag.errors import RagError
-from rag.records import FileOutcome, Hit, IngestReport
+from rag.records import FileOutcome, Hit, IngestReport, Modality
 from ui.highlight import highlight_words
 
 DOC_COLUMNS = ["id", "title", "source", "type", "units", "tags", "added", "status", "reason"]
@@ -37,11 +39,17 @@ Rows = list[list[Any]]
 ProgressFn = Callable[[float, str], None]
 
 
-def _thumb(hit: Hit) -> tuple[Image.Image, str] | None:
-    if hit.image_path is None or not hit.image_path.exists():
-        return None
-    img = open_stored(hit.image_path)
-    img.thumbnail((900, 900))
+def _thumb(hit: Hit) -> tuple[Image.Image, str]:
+    """The stored page or keyframe; a card naming the source for units without an image."""
+    if hit.image_path is not None and hit.image_path.exists():
+        img = open_stored(hit.image_path)
+        img.thumbnail((900, 900))
+    else:
+        img = Image.new("RGB", (480, 360), (236, 240, 246))
+        draw = ImageDraw.Draw(img)
+        draw.text((24, 24), f"{hit.modality}: {hit.title}", fill=(30, 30, 60), font_size=28)
+        draw.text((24, 70), _where(hit), fill=(30, 30, 60), font_size=28)
+        draw.multiline_text((24, 120), textwrap.fill(hit.text[:260], 36), fill=(70, 70, 90))
     return img, f"{hit.title} · {_where(hit)} · score {hit.score:.2f}"
 
 
@@ -208,7 +216,7 @@ class Backend:
             ]
             for i, h in enumerate(hits, 1)
         ]
-        gallery = [t for h in hits if (t := _thumb(h))]
+        gallery = [_thumb(h) for h in hits]
         note = f"{len(hits)} hit(s)." if hits else "Nothing in the documents matches."
         return note, rows, gallery, _export(query, hits) if hits else [], hits
 
@@ -248,20 +256,37 @@ class Backend:
             body += f"\n\n_{notice}_"
         cited = {(c.document_id, c.page) for c in shown_citations}
         shown = [h for h in answer.hits if (h.document_id, h.page) in cited]
-        pairs = [(t, h) for h in shown if (t := _thumb(h))]
-        yield body, [t for t, _ in pairs], [h for _, h in pairs]
+        yield body, [_thumb(h) for h in shown], shown
 
-    def view(self, hit: Hit, query: str) -> tuple[Image.Image | None, str]:
-        """A source opened large, with the query's words marked, and its text."""
+    def view(self, hit: Hit, query: str) -> tuple[Image.Image | None, str, str | None, str | None]:
+        """A source opened large, with the query's words marked, and its text; for audio
+        and video, a clip of the cited time range (audio file, video file)."""
         with self.lock:
             words = self.rag.words(hit)
+            doc = self.rag.catalog.get(hit.document_id)
         image = None
         marks = 0
         if hit.image_path is not None and hit.image_path.exists():
             image, marks = highlight_words(open_stored(hit.image_path), words, query)
         found = f" · {marks} matching word(s) marked" if marks else ""
         header = f"### {hit.title} — {_where(hit)}\n_{hit.source} · score {hit.score:.3f}{found}_"
-        return image, f"{header}\n\n{hit.page_text or hit.text}"
+        sound, video = _clip(hit, Path(doc.path) if doc else None)
+        return image, f"{header}\n\n{hit.page_text or hit.text}", sound, video
+
+
+def _clip(hit: Hit, source: Path | None) -> tuple[str | None, str | None]:
+    """(audio clip, video clip) of a time-ranged hit, while its file is still there."""
+    timed = hit.modality in (Modality.AUDIO, Modality.VIDEO) and hit.start_s is not None
+    if not timed or source is None or not source.is_file():
+        return None, None
+    start, end = hit.start_s or 0.0, hit.end_s or (hit.start_s or 0.0) + 30
+    folder = Path(tempfile.mkdtemp(prefix="mmrag-clip-"))
+    try:
+        if hit.modality is Modality.VIDEO:
+            return None, str(video_clip(source, start, end, folder / "clip.mp4"))
+        return str(audio_clip(source, start, end, folder / "clip.wav")), None
+    except RagError:  # the media extra is missing: the page view still works
+        return None, None
 
 
 def _summary(report: IngestReport) -> str:
