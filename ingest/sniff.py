@@ -3,6 +3,7 @@
 Returns a media type; which types can be ingested is decided by the loader registry.
 """
 
+import zipfile
 from pathlib import Path
 
 # (offset, magic bytes, media type); checked in order
@@ -40,10 +41,33 @@ def sniff(path: Path, head_bytes: int = 1024) -> str:
         return "video/webm"
     for offset, magic, media_type in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
-            return media_type
+            return _office_type(path) if media_type == "application/zip" else media_type
     if head and _looks_like_text(head):
         return "text/plain"
     return "application/octet-stream"
+
+
+_OOXML_PREFIX = "application/vnd.openxmlformats-officedocument."
+_OOXML = {
+    "ppt/presentation.xml": _OOXML_PREFIX + "presentationml.presentation",
+    "word/document.xml": _OOXML_PREFIX + "wordprocessingml.document",
+    "xl/workbook.xml": _OOXML_PREFIX + "spreadsheetml.sheet",
+}
+
+
+def _office_type(path: Path) -> str:
+    """A zip's office type from its member names (OOXML) or `mimetype` member (ODF)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            for member, media_type in _OOXML.items():
+                if member in names:
+                    return media_type
+            if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
+                return archive.read("mimetype").decode("ascii", "replace").strip()
+    except (zipfile.BadZipFile, OSError):
+        pass
+    return "application/zip"
 
 
 def _looks_like_text(head: bytes) -> bool:

