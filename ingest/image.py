@@ -24,23 +24,28 @@ FORMATS = {
     "image/tiff": "TIFF",
     "image/gif": "GIF",
 }
-MAX_PIXELS = 100_000_000  # a 10k x 10k scan; beyond that, a decompression bomb or a poster
 MAX_FRAMES = 500
 
 
 def open_image(path: Path, settings: Settings, media_type: str) -> OpenedSource:
+    limit = settings.max_image_pixels
+    Image.MAX_IMAGE_PIXELS = limit  # Pillow's own bomb check then fires at our limit, too
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(path, formats=[FORMATS[media_type]])
-            if img.width * img.height > MAX_PIXELS:
-                raise TooLargeError(f"{img.width}x{img.height} pixels is over {MAX_PIXELS:,}")
+            if img.width * img.height > limit:
+                raise TooLargeError(
+                    f"{img.width}x{img.height} pixels is over {limit:,} (RAG_MAX_IMAGE_PIXELS)"
+                )
             frames = getattr(img, "n_frames", 1)
             img.load()
     except TooLargeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise TooLargeError(f"image over the pixel limit ({exc})") from exc
+        raise TooLargeError(
+            f"the image is over the pixel limit of {limit:,} (RAG_MAX_IMAGE_PIXELS)"
+        ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise CorruptFileError(f"not a readable image ({first_line(exc)})") from exc
     if frames > MAX_FRAMES:

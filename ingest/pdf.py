@@ -39,8 +39,11 @@ def open_pdf(path: Path, settings: Settings) -> OpenedSource:
     except Exception as exc:
         raise CorruptFileError(f"not a readable PDF ({first_line(exc)})") from exc
     if doc.needs_pass:
-        doc.close()
-        raise EncryptedFileError("the PDF is password protected")
+        password = settings.pdf_password.get_secret_value() if settings.pdf_password else ""
+        if not password or not doc.authenticate(password):
+            doc.close()
+            hint = "the password given does not open it" if password else "give --password"
+            raise EncryptedFileError(f"the PDF is password protected ({hint})")
     if doc.page_count == 0:
         doc.close()
         raise CorruptFileError("the PDF has no pages")

@@ -8,7 +8,8 @@ Rendering and embedding run in this process; worker processes are a later stage.
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from fnmatch import fnmatch
 from itertools import islice
 from pathlib import Path
 from typing import Protocol
@@ -43,19 +44,30 @@ class IngestProgress(Protocol):
     def file_finished(self, outcome: FileOutcome) -> None: ...
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and files under folders named (recursive, sorted, hidden ones skipped)."""
+def discover(
+    paths: Iterable[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[Path]:
+    """Files named, and files under folders named (recursive, sorted, hidden ones skipped).
+
+    Under folders, `include` globs (any must match) and `exclude` globs (none may) are
+    matched against the path relative to the folder: `*.pdf`, `slides/**`, `*draft*`.
+    Files named directly are always taken.
+    """
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
+        if not path.is_dir():
             found.append(path)
+            continue
+        for p in sorted(path.rglob("*")):
+            relative = p.relative_to(path)
+            if not p.is_file() or any(part.startswith(".") for part in relative.parts):
+                continue
+            name = relative.as_posix()
+            if include and not any(fnmatch(name, g) or fnmatch(p.name, g) for g in include):
+                continue
+            if any(fnmatch(name, g) or fnmatch(p.name, g) for g in exclude):
+                continue
+            found.append(p)
     return found
 
 

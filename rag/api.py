@@ -11,7 +11,8 @@ admits one process at a time; close the facade (or use `with`) to release it.
 """
 
 import shutil
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from PIL import Image
 
 from ingest.images import ImageStore
-from ingest.pipeline import Ingestor, IngestProgress
+from ingest.pipeline import Ingestor, IngestProgress, discover
 from rag.ask import AnswerStream, History
 from rag.ask import ask as ask_question
 from rag.catalog import Catalog
@@ -126,6 +127,36 @@ class RAG:
             self.settings, self.catalog, self.store(), self.embedder, self.sparse, self.images
         )
         return ingestor.ingest([Path(p) for p in paths], tags, progress)
+
+    def watch(
+        self,
+        paths: Iterable[str | Path],
+        tags: Iterable[str] = (),
+        stop: threading.Event | None = None,
+        interval_s: float = 2.0,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        progress: IngestProgress | None = None,
+    ) -> IngestReport:
+        """Ingest the files under `paths`, then new or changed ones as they appear, until
+        `stop` is set. A file is taken once its size and time stayed the same for one
+        interval (so half-copied files wait); known content is skipped by its hash."""
+        stop = stop or threading.Event()
+        report = IngestReport()
+        last: dict[Path, tuple[float, int]] = {}
+        done: dict[Path, tuple[float, int]] = {}
+        folders = [Path(p) for p in paths]
+        while True:
+            now = {f: s for f in discover(folders, include, exclude) if (s := _stamp(f))}
+            ready = [f for f, s in now.items() if last.get(f) == s and done.get(f) != s]
+            if ready:
+                round_report = self.ingest(ready, tags, progress)
+                report.outcomes += round_report.outcomes
+                report.seconds += round_report.seconds
+                done.update((f, now[f]) for f in ready)
+            last = now
+            if stop.wait(interval_s):
+                return report
 
     def search(
         self,
@@ -259,6 +290,15 @@ class RAG:
             if self.settings.data_dir.exists()
             else None,
         }
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    """(modification time, size), or None for a file that vanished meanwhile."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime, stat.st_size
 
 
 def _folder_bytes(path: Path) -> int:

@@ -8,6 +8,8 @@ an ingest failed, the others were ingested).
 import json
 import os
 import re
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +33,7 @@ from rich.text import Text
 from rag.api import RAG
 from rag.config import Profile, Settings
 from rag.errors import RagError
-from rag.records import FileOutcome, Hit
+from rag.records import FileOutcome, Hit, IngestReport
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
@@ -125,23 +127,43 @@ def ingest(
     tags: Annotated[
         list[str] | None, typer.Option("--tag", "--tags", help="Tag to attach (repeatable).")
     ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Only files under folders matching this glob."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Skip files matching this glob.")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Password for encrypted PDFs.")
+    ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep watching the folders for new files.")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between --watch scans.")] = 2.0,
 ) -> None:
-    """Ingest documents. Example: rag ingest reports/ slides.pdf --tag q3"""
+    """Ingest documents. Example: rag ingest reports/ slides.pptx --tag q3 --exclude '*draft*'"""
     from ingest.pipeline import discover
 
+    if password:
+        state.settings = Settings.load(state.settings, pdf_password=password)
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with _open() as rag:
         try:
-            files = discover(paths)
-            columns = [
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                _RateColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-            ]
-            with Progress(*columns, console=err, transient=True) as progress:
-                report = rag.ingest(files, tags or [], progress=_Bars(progress, len(files)))
+            if watch:
+                report = _watch(rag, paths, tags or [], include or [], exclude or [], interval)
+            else:
+                files = discover(paths, include or [], exclude or [])
+                with Progress(*columns, console=err, transient=True) as progress:
+                    bars = _Bars(progress, len(files))
+                    report = rag.ingest(files, tags or [], progress=bars)
         except RagError as exc:
             raise _fail(exc) from exc
     ingested, skipped, failed = (report.count(s) for s in ("ingested", "skipped", "failed"))
@@ -154,6 +176,35 @@ def ingest(
     )
     if failed:
         raise typer.Exit(EXIT_PARTIAL if ingested or skipped else EXIT_ERROR)
+
+
+def _watch(
+    rag: RAG,
+    paths: list[Path],
+    tags: list[str],
+    include: list[str],
+    exclude: list[str],
+    interval: float,
+) -> IngestReport:
+    """`--watch`: ingest as files arrive, one line per file, until Ctrl-C."""
+
+    class Lines:
+        def file_started(self, path: Path, units: int) -> None:
+            err.print(f"ingesting {escape(path.name)} ({units} units)…")
+
+        def units_done(self, count: int) -> None:
+            pass
+
+        def file_finished(self, outcome: FileOutcome) -> None:
+            err.print(
+                f"{outcome.status}: {escape(Path(outcome.path).name)} ({outcome.units} units)"
+            )
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # finish the file in hand, then summarise
+        signal.signal(sig, lambda *_: stop.set())
+    err.print(f"Watching {', '.join(map(str, paths))} (Ctrl-C stops).")
+    return rag.watch(paths, tags, stop, interval, include, exclude, Lines())
 
 
 @app.command()

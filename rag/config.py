@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     max_media_minutes: float = Field(
         240, gt=0, description="Longer audio or video files are refused."
     )
+    max_image_pixels: int = Field(
+        100_000_000, ge=1, description="Images with more pixels are refused (decompression bombs)."
+    )
+    pdf_password: SecretStr | None = Field(
+        None, description="Password tried on encrypted PDFs (rag ingest --password)."
+    )
     max_unzipped_mb: float = Field(
         2000, gt=0, description="Office files declaring a larger unpacked size are refused."
     )
