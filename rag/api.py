@@ -12,7 +12,7 @@ admits one process at a time; close the facade (or use `with`) to release it.
 
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from rag.ask import AnswerStream, History
 from rag.ask import ask as ask_question
 from rag.catalog import Catalog
 from rag.config import Settings
-from rag.errors import DocumentNotFoundError, StoreBusyError
+from rag.errors import DocumentNotFoundError, StoreBusyError, StoreError
 from rag.filters import parse_filters
 from rag.generator import Generator
 from rag.models.embedder import Embedder
@@ -40,6 +40,7 @@ from rag.profiles import (
 )
 from rag.query_image import load_query_image
 from rag.records import Answer, Document, Hit, IngestReport, SearchFilter, Status
+from rag.reindex import ReindexReport, physical_dir, reindex
 from rag.retrieve import Searcher
 from rag.store import EdgeStore, Schema
 
@@ -103,6 +104,34 @@ class RAG:
     def sparse(self) -> Bm25Encoder:
         return Bm25Encoder()
 
+    @property
+    def store_dir(self) -> Path:
+        """The collection's folder: its name, or where `rag reindex` last moved it."""
+        return physical_dir(
+            self.settings.data_dir / "store", self.catalog, self.settings.collection
+        )
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
+        """Re-embed every unit with the configured embedder into a new collection, then
+        switch to it; searches in this process use the old one until the switch."""
+        if not self.store_dir.joinpath("schema.json").exists():
+            raise StoreError("There is nothing to re-index yet; ingest a document first.")
+        old = self.store(with_embedder=False)
+        new, report = reindex(
+            old,
+            self.settings.data_dir / "store",
+            self.settings.collection,
+            self.catalog,
+            self.embedder,
+            self.sparse,
+            self.images,
+            progress,
+        )
+        old.close()
+        self._store = new
+        shutil.rmtree(old.path, ignore_errors=True)
+        return report
+
     def store(self, with_embedder: bool = True) -> EdgeStore:
         """The store; without the embedder it opens with the schema it was built with.
 
@@ -111,7 +140,7 @@ class RAG:
         """
         schema = Schema(self.embedder.id, self.embedder.dense_specs()) if with_embedder else None
         if self._store is None:
-            self._store = EdgeStore(self.settings.store_dir, schema)
+            self._store = EdgeStore(self.store_dir, schema)
         elif schema is not None:
             self._store.require(schema)
         return self._store
@@ -235,7 +264,7 @@ class RAG:
     def delete(self, ref: str) -> Document:
         """Remove a document (by id, id prefix or file name): points, catalog rows, images."""
         doc = self.catalog.resolve(ref)
-        if self.settings.store_dir.joinpath("schema.json").exists():
+        if self.store_dir.joinpath("schema.json").exists():
             self.store(with_embedder=False).delete_document(doc.id)
         self.images.delete(self.catalog.delete(doc.id))
         return doc
@@ -244,7 +273,7 @@ class RAG:
         """Replace a document's tags in the catalog and on its units (for `tag=` filters)."""
         doc = self.catalog.resolve(ref)
         doc.tags = sorted({t.strip() for t in tags if t.strip()})
-        if doc.units and self.settings.store_dir.joinpath("schema.json").exists():
+        if doc.units and self.store_dir.joinpath("schema.json").exists():
             self.store(with_embedder=False).set_tags(doc.id, doc.tags)
         self.catalog.set_tags(doc.id, doc.tags)
         return doc
@@ -267,7 +296,7 @@ class RAG:
     def status(self) -> dict[str, Any]:
         """Counts and locations, for `rag status` and health checks."""
         docs = self.documents()
-        has_store = self.settings.store_dir.joinpath("schema.json").exists()
+        has_store = self.store_dir.joinpath("schema.json").exists()
         store, busy = None, False
         if has_store:
             try:
@@ -285,7 +314,7 @@ class RAG:
             "points": store.count() if store else None if busy else 0,
             "store_busy": busy,
             "images_bytes": _folder_bytes(self.settings.images_dir),
-            "store_bytes": _folder_bytes(self.settings.store_dir),
+            "store_bytes": _folder_bytes(self.store_dir),
             "disk_free_bytes": shutil.disk_usage(self.settings.data_dir).free
             if self.settings.data_dir.exists()
             else None,

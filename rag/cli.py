@@ -147,14 +147,7 @@ def ingest(
 
     if password:
         state.settings = Settings.load(state.settings, pdf_password=password)
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
+    columns = _columns()
     with _open() as rag:
         try:
             if watch:
@@ -176,6 +169,18 @@ def ingest(
     )
     if failed:
         raise typer.Exit(EXIT_PARTIAL if ingested or skipped else EXIT_ERROR)
+
+
+def _columns() -> list:
+    """Progress bar columns: what, bar, done/total, units/s, elapsed, ETA."""
+    return [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
 
 
 def _watch(
@@ -343,6 +348,27 @@ def delete(
         except RagError as exc:
             raise _fail(exc) from exc
     err.print(f"Deleted {escape(doc.source)} ({doc.id[:12]}, {doc.units} units).")
+
+
+@app.command()
+def reindex() -> None:
+    """Re-embed every unit with the configured profile/model from the stored page images
+    and texts (no re-rendering, no re-upload), then switch to the new collection.
+    Example: RAG_PROFILE=qwen3-vl rag reindex"""
+    with _open() as rag:
+        try:
+            with Progress(*_columns(), console=err, transient=True) as progress:
+                task = progress.add_task("re-embedding", total=None)
+                report = rag.reindex(
+                    lambda done, total: progress.update(task, completed=done, total=total)
+                )
+        except RagError as exc:
+            raise _fail(exc) from exc
+    rate = report.points / report.seconds if report.seconds else 0.0
+    err.print(
+        f"Re-indexed {report.points} units with {escape(report.embedder)} in"
+        f" {report.seconds:.1f} s ({rate:.1f} units/s); now using {report.collection}."
+    )
 
 
 @app.command()

@@ -206,9 +206,5 @@ class Settings(BaseSettings):
         return self.data_dir / "catalog.sqlite3"
 
     @property
-    def store_dir(self) -> Path:
-        return self.data_dir / "store" / self.collection
-
-    @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"

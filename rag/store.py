@@ -12,6 +12,7 @@ This module leaves out embedding and text handling: it stores and queries vector
 import fcntl
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -228,6 +229,17 @@ class EdgeStore:
                 to_qdrant_filter(SearchFilter([document_id])), {"tags": tags}
             )
         )
+
+    def scroll(self, batch: int = 64) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        """Every point's (id, payload), a batch at a time (vectors stay in the engine)."""
+        offset = None
+        while True:
+            request = qe.ScrollRequest(offset=offset, limit=batch, with_payload=True)
+            records, offset = self._shard.scroll(request)
+            if records:
+                yield [(str(r.id), dict(r.payload or {})) for r in records]
+            if offset is None:
+                return
 
     def count(self, document_id: str | None = None) -> int:
         where = SearchFilter([document_id]) if document_id else None

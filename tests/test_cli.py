@@ -95,3 +95,14 @@ def test_a_bad_questions_file_is_a_clear_error(tmp_path: Path, content, message)
     questions.write_text(content)
     result = runner.invoke(app, ["--data-dir", str(tmp_path), "eval", str(questions)])
     assert result.exit_code == 1 and message in result.output
+
+
+def test_reindex_re_embeds_in_place_and_search_still_works(tmp_path: Path) -> None:
+    base = ["--data-dir", str(tmp_path)]
+    assert runner.invoke(app, [*base, "ingest", str(SAMPLE_PDFS[0])]).exit_code == 0
+    result = runner.invoke(app, [*base, "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Re-indexed 26 units" in result.output and "now using pages@" in result.output
+    result = runner.invoke(app, [*base, "search", "perfect phylogeny", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)[0]["source"] == SAMPLE_PDFS[0].name
+    assert [p.name.split("@")[0] for p in (tmp_path / "store").iterdir()] == ["pages"]

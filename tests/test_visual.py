@@ -190,3 +190,30 @@ def test_an_out_of_memory_batch_is_split_and_retried() -> None:
     assert calls[0] == 5 and max(calls[1:]) <= 3
     with pytest.raises(ValueError):
         split_on_oom(lambda items: (_ for _ in ()).throw(ValueError("other")), [1, 2])
+
+
+def test_reindex_moves_a_lite_collection_to_qwen3_vl_without_rerendering(
+    tmp_path: Path, embedder, tiny_dirs, visual, reranker
+) -> None:
+    data = tmp_path / "data"
+    with RAG(Settings(data_dir=data), embedder=embedder) as lite:
+        lite.ingest(SAMPLE_PDFS[:2])
+        units = lite.status()["units"]
+        old_dir = lite.store_dir
+        before = lite.search("perfect phylogeny haplotyping", 1)[0]
+    images = sorted(p.name for p in (data / "images").rglob("*.jpg"))
+    with RAG(_settings(data, tiny_dirs), embedder=visual, reranker=reranker) as upgraded:
+        with pytest.raises(EmbedderMismatchError):
+            upgraded.search("perfect phylogeny")  # the old collection is lite's
+        seen: list[tuple[int, int]] = []
+        report = upgraded.reindex(lambda done, total: seen.append((done, total)))
+        assert report.points == units and seen[-1] == (units, units)
+        assert upgraded.store_dir != old_dir and not old_dir.exists()
+        assert upgraded.store().count() == units
+        assert upgraded.store().schema.embedder == visual.id
+        hits = upgraded.search("perfect phylogeny haplotyping", 3)
+        known = {p for d in upgraded.documents() for p in upgraded.catalog.point_ids(d.id)}
+        assert hits and {h.unit_id for h in hits} <= known and before.unit_id in known
+    assert sorted(p.name for p in (data / "images").rglob("*.jpg")) == images  # none re-rendered
+    with RAG(_settings(data, tiny_dirs), embedder=visual, reranker=reranker) as reopened:
+        assert reopened.store_dir == upgraded.store_dir and reopened.search("phylogeny", 1)
