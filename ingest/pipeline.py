@@ -14,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
+from ingest import ocr
 from ingest.images import ImageStore
 from ingest.sniff import sniff
 from ingest.source import loaders
@@ -103,6 +104,8 @@ class Ingestor:
         self.sparse = sparse
         self.images = images
         self._loaders = loaders()
+        wanted = settings.ocr == "on" or (settings.ocr == "auto" and not embedder.reads_images)
+        self._ocr = wanted and (settings.ocr == "on" or ocr.available())
 
     def ingest(
         self,
@@ -180,6 +183,10 @@ class Ingestor:
     ) -> int:
         count = 0
         for batch in _batches(units, BATCH_UNITS):
+            if self._ocr:
+                for u in batch:
+                    if u.image is not None and not u.text.strip():
+                        u.text = ocr.read_text(u.image)
             keys = [self.images.save(u.image) if u.image is not None else None for u in batch]
             dense = self.embedder.embed_units(batch)
             points = [

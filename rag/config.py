@@ -7,7 +7,7 @@ they are used.
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,6 +103,11 @@ class Settings(BaseSettings):
 
     max_file_mb: float = Field(512, gt=0, description="Files above this size are refused.")
     max_pages: int = Field(5000, ge=1, description="Documents with more pages are refused.")
+    ocr: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="OCR for images and pages without text: auto = when the profile reads"
+        " text only and the ocr extra is installed.",
+    )
     max_media_minutes: float = Field(
         240, gt=0, description="Longer audio or video files are refused."
     )
