@@ -20,7 +20,7 @@ from PIL import Image
 
 from ingest.source import OpenedSource
 from rag.config import Settings
-from rag.errors import CorruptFileError, IngestError, TooLargeError, first_line
+from rag.errors import CorruptFileError, MissingExtraError, TooLargeError, first_line
 from rag.records import Modality, Unit
 
 MEDIA_TYPES = [
@@ -37,10 +37,6 @@ RATE = 16_000  # what Whisper listens at
 CHUNK_S = 300  # seconds of audio decoded and transcribed at a time
 FRAME_EDGE = 1280  # keyframes are stored at most this wide or tall
 SCENE_EDGE = 32  # scene changes are judged on tiny grey thumbnails
-
-
-class MissingExtraError(IngestError):
-    """An optional tool this file needs is not installed."""
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ingest.media import MissingExtraError
+from rag.errors import MissingExtraError
 
 
 def available() -> bool:

@@ -15,11 +15,10 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.media import MissingExtraError
 from ingest.pdf import open_pdf
 from ingest.source import OpenedSource
 from rag.config import Settings
-from rag.errors import CorruptFileError, TooLargeError, first_line
+from rag.errors import CorruptFileError, MissingExtraError, TooLargeError, first_line
 from rag.records import Unit
 
 OFFICE_TYPES = {  # media type -> extension LibreOffice expects

@@ -1,10 +1,16 @@
 """PDF pages as units: the rendered page image (in memory) and the page's text layer.
 
-Scanned pages without a text layer come through with empty text (OCR is a later stage);
-password handling beyond a clear error is left to the caller.
+Long PDFs are rendered by a pool of worker processes (RAG_RENDER_WORKERS) in chunks of
+pages, handed back as raw pixels and yielded in page order; short ones in this process.
+Pages without a text layer come through with empty text (the pipeline adds OCR).
 """
 
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 import pymupdf
@@ -15,6 +21,8 @@ from rag.config import Settings
 from rag.errors import CorruptFileError, EncryptedFileError, TooLargeError, first_line
 from rag.passages import normalize
 from rag.records import Modality, Unit
+
+CHUNK_PAGES = 8  # pages per task sent to a render worker
 
 
 def render(page: pymupdf.Page, dpi: int) -> Image.Image:
@@ -54,20 +62,81 @@ def open_pdf(path: Path, settings: Settings) -> OpenedSource:
             f"{pages} pages is over the limit of {settings.max_pages} (RAG_MAX_PAGES)"
         )
     title = (doc.metadata or {}).get("title", "").strip() or path.stem
+    count = doc.page_count
+    workers = render_workers(settings.render_workers)
+    if workers > 1 and count > 2 * CHUNK_PAGES:
+        doc.close()  # each worker opens its own copy
+        password = settings.pdf_password.get_secret_value() if settings.pdf_password else ""
+        units = _in_workers(path, count, settings.render_dpi, password, workers)
+    else:
+        units = _in_process(doc, settings.render_dpi)
+    return OpenedSource(title=title, unit_count=count, units=units)
 
-    def pages() -> Iterator[Unit]:
+
+def render_workers(setting: int) -> int:
+    """0: leave two cores to the embedder and the pipeline, use the rest up to 4. On a
+    2-core laptop that means rendering in-process (86 pages/s, far above a CPU
+    embedder's 4); on a GPU host, 4 workers keep the GPU fed."""
+    return setting or max(1, min((os.cpu_count() or 1) - 2, 4))
+
+
+def _page_unit(page: pymupdf.Page, dpi: int) -> Unit:
+    return Unit(
+        index=page.number,
+        modality=Modality.PAGE,
+        text=normalize(page.get_text("text")),
+        image=render(page, dpi),
+        words=word_boxes(page),
+    )
+
+
+def _in_process(doc: pymupdf.Document, dpi: int) -> Iterator[Unit]:
+    try:
+        for page in doc:
+            yield _page_unit(page, dpi)
+    except Exception as exc:
+        raise CorruptFileError(f"page cannot be read ({first_line(exc)})") from exc
+    finally:
+        doc.close()
+
+
+RenderedPage = tuple[int, str, bytes, tuple[int, int], list[tuple[float, float, float, float, str]]]
+
+
+def render_chunk(path: str, first: int, last: int, dpi: int, password: str) -> list[RenderedPage]:
+    """Worker side: pages [first, last) as plain data (raw RGB bytes, not PNG)."""
+    with pymupdf.open(path, filetype="pdf") as doc:
+        if doc.needs_pass:
+            doc.authenticate(password)
+        out = []
+        for i in range(first, last):
+            unit = _page_unit(doc[i], dpi)
+            assert unit.image is not None
+            out.append((i, unit.text, unit.image.tobytes(), unit.image.size, unit.words))
+        return out
+
+
+def _in_workers(path: Path, count: int, dpi: int, password: str, workers: int) -> Iterator[Unit]:
+    """Pages rendered by a process pool, yielded in order; at most 2 chunks per worker are
+    in flight, so memory stays bounded however long the PDF is."""
+    starts = iter(range(0, count, CHUNK_PAGES))
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+
+        def submit(first: int) -> Future[list[RenderedPage]]:
+            last = min(first + CHUNK_PAGES, count)
+            return pool.submit(render_chunk, str(path), first, last, dpi, password)
+
+        pending = deque(submit(first) for first in islice(starts, 2 * workers))
         try:
-            for page in doc:
-                yield Unit(
-                    index=page.number,
-                    modality=Modality.PAGE,
-                    text=normalize(page.get_text("text")),
-                    image=render(page, settings.render_dpi),
-                    words=word_boxes(page),
-                )
+            while pending:
+                for index, text, pixels, size, words in pending.popleft().result():
+                    image = Image.frombytes("RGB", size, pixels)
+                    yield Unit(index, Modality.PAGE, text, image, words=words)
+                if (first := next(starts, None)) is not None:
+                    pending.append(submit(first))
         except Exception as exc:
             raise CorruptFileError(f"page cannot be read ({first_line(exc)})") from exc
         finally:
-            doc.close()
-
-    return OpenedSource(title=title, unit_count=doc.page_count, units=pages())
+            for future in pending:
+                future.cancel()

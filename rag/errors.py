@@ -85,3 +85,7 @@ class EncryptedFileError(IngestError):
 
 class TooLargeError(IngestError):
     """The file is over a configured limit (bytes or pages)."""
+
+
+class MissingExtraError(IngestError):
+    """An optional tool this file needs is not installed; the message says which."""

@@ -3,10 +3,12 @@
 import io
 from pathlib import Path
 
+from conftest import SAMPLE_PDFS
 from PIL import Image
 
+from ingest.pdf import open_pdf
 from ingest.text import split_units
-from rag import RAG
+from rag import RAG, Settings
 from rag.records import Status
 
 MARKDOWN = (
@@ -91,3 +93,14 @@ def _png() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (32, 32), "yellow").save(buf, "PNG")
     return buf.getvalue()
+
+
+def test_worker_processes_render_the_same_pages_in_order() -> None:
+    pdf = next(p for p in SAMPLE_PDFS if p.name == "sandwich-paper.pdf")  # 21 pages
+    pooled = open_pdf(pdf, Settings(render_workers=2, render_dpi=40))
+    alone = open_pdf(pdf, Settings(render_workers=1, render_dpi=40))
+    pairs = list(zip(pooled.units, alone.units, strict=True))
+    assert len(pairs) == pooled.unit_count == 21
+    for a, b in pairs:
+        assert (a.index, a.text, a.words) == (b.index, b.text, b.words)
+        assert a.image.tobytes() == b.image.tobytes()
