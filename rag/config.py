@@ -99,6 +99,9 @@ class Settings(BaseSettings):
         description="Words per passage: MiniLM reads 256 word pieces, about 180 English words.",
     )
     passage_overlap: int = Field(30, ge=0, description="Words shared by neighbouring passages.")
+    embed_int8: bool = Field(
+        True, description="Lite embedder with int8 linear layers on CPU (2.6x faster)."
+    )
     embed_batch_size: int = Field(
         8, ge=1, description="Passages per embedder call (8 was fastest on a 2-core CPU)."
     )

@@ -45,8 +45,12 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def embedder() -> TextEmbedder:
-    """The lite profile's embedder (packaged all-MiniLM-L6-v2), loaded once per session."""
-    return TextEmbedder(Settings().text_model, device="cpu")
+    """The lite profile's embedder as the defaults build it (packaged all-MiniLM-L6-v2,
+    int8 on CPU), loaded once per session."""
+    settings = Settings()
+    return TextEmbedder(
+        settings.text_model, device="cpu", batch_size=settings.embed_batch_size, int8=True
+    )
 
 
 @pytest.fixture

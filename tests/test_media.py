@@ -61,7 +61,8 @@ def test_a_cited_recording_opens_as_a_clip_of_its_range(media_rag: RAG) -> None:
         seconds = clip.duration / 1e6
         assert {s.type for s in clip.streams} == {"video", "audio"}
     assert seconds == pytest.approx(video_hit.end_s - video_hit.start_s, abs=1.0)
-    audio_hit = media_rag.search("civil war", 1, media_rag.filters(["modality=audio"]))[0]
+    question = "we are engaged in a great civil war"
+    audio_hit = media_rag.search(question, 1, media_rag.filters(["modality=audio"]))[0]
     image, _, sound, video = backend.view(audio_hit, "civil war")
     assert image is None and video is None and Path(sound).stat().st_size > 10_000
 
@@ -113,3 +114,40 @@ def test_overlong_recordings_are_refused(rag: RAG) -> None:
     rag.settings.max_media_minutes = 0.1
     report = rag.ingest([CLIP])
     assert "RAG_MAX_MEDIA_MINUTES" in report.outcomes[0].reason
+
+
+def _transcode(source: Path, target: Path, codec: str) -> Path:
+    """The sample speech in another container and codec, written by PyAV (FFmpeg)."""
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        stream = dst.add_stream(codec, rate=16_000, layout="mono")
+        resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=16_000)
+        for frame in [*src.decode(audio=0), None]:
+            for out in resampler.resample(frame) if frame is not None else [None]:
+                for packet in stream.encode(out):
+                    dst.mux(packet)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [("speech.wav", "pcm_s16le"), ("speech.flac", "flac"), ("speech.ogg", "libopus"),
+     ("speech.m4a", "aac")],
+)  # fmt: skip
+def test_every_audio_container_is_transcribed(rag: RAG, tmp_path: Path, name, codec) -> None:
+    clip = _transcode(CLIP, tmp_path / name, codec)
+    report = rag.ingest([clip])
+    assert report.outcomes[0].status == "ingested", report.outcomes[0].reason
+    assert "nation" in rag.search("conceived in liberty", 1)[0].page_text.lower()
+
+
+def test_a_matroska_video_is_read_like_mp4(rag: RAG, tmp_path: Path) -> None:
+    mkv = tmp_path / "talk.mkv"
+    with av.open(str(TALK)) as src, av.open(str(mkv), "w") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                dst.mux(packet)
+    assert sniff(mkv) == "video/x-matroska"
+    report = rag.ingest([mkv])
+    assert report.outcomes[0].status == "ingested" and report.outcomes[0].units >= 3

@@ -26,8 +26,16 @@ def test_a_slide_deck_becomes_slide_pages_with_their_notes(rag: RAG) -> None:
     assert rag.documents()[0].title == "phylogeny-talk"
 
 
-def test_a_docx_made_by_libreoffice_is_searchable(rag: RAG, tmp_path: Path) -> None:
-    text = tmp_path / "minutes.txt"
+@pytest.mark.parametrize(
+    ("source", "target", "kind"),
+    [("minutes.txt", "docx", "wordprocessingml.document"),
+     ("minutes.txt", "odt", "opendocument.text"),
+     ("minutes.csv", "xlsx", "spreadsheetml.sheet")],
+)  # fmt: skip
+def test_office_files_made_by_libreoffice_are_searchable(
+    rag: RAG, tmp_path: Path, source: str, target: str, kind: str
+) -> None:
+    text = tmp_path / source
     text.write_text("Quarterly minutes\n\nThe cormorant census counted 412 nesting pairs.\n")
     subprocess.run(
         [
@@ -35,7 +43,7 @@ def test_a_docx_made_by_libreoffice_is_searchable(rag: RAG, tmp_path: Path) -> N
             f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
             "--headless",
             "--convert-to",
-            "docx",
+            target,
             "--outdir",
             str(tmp_path),
             str(text),
@@ -44,9 +52,9 @@ def test_a_docx_made_by_libreoffice_is_searchable(rag: RAG, tmp_path: Path) -> N
         capture_output=True,
         timeout=180,
     )
-    docx = tmp_path / "minutes.docx"
-    assert sniff(docx).endswith("wordprocessingml.document")
-    report = rag.ingest([docx])
+    converted = tmp_path / f"minutes.{target}"
+    assert sniff(converted).endswith(kind)
+    report = rag.ingest([converted])
     assert report.outcomes[0].status == "ingested", report.outcomes[0].reason
     assert "412 nesting pairs" in rag.search("cormorant census", 1)[0].page_text
 
