@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE_PDFS, free_port
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 
 from ingest.images import open_stored
 from rag import RAG, Settings
@@ -154,3 +155,12 @@ def test_the_cli_beside_a_running_app_fails_cleanly(client, tmp_path: Path) -> N
     assert status.returncode == 0 and json.loads(status.stdout)["store_busy"] is True
     _, docs = c.predict(SAMPLE_PDFS[0].name, "still-fine", api_name="/tag")
     assert [r[2] for r in docs["data"]] == [SAMPLE_PDFS[0].name]  # nothing half-written
+
+
+def test_uploads_of_other_types_are_refused(client, tmp_path: Path) -> None:
+    c, _ = client
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ" + bytes(200))
+    with pytest.raises(AppError, match="Invalid file type"):
+        c.predict([handle_file(str(program))], "", api_name="/ingest")
+    assert c.predict(api_name="/documents")["data"] in ([], [[None] * 9])
