@@ -24,6 +24,7 @@ from pathlib import Path
 
 import av
 import pymupdf
+from ingest_pdf import _excerpt  # the same page excerpt as the stage benchmark
 from PIL import Image
 
 from ingest.media import transcribe
@@ -36,17 +37,6 @@ from rag.records import Modality, Unit
 from rag.store import EdgeStore, PointRecord, Schema, point_id
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _excerpt(pdf: Path, pages: int | None, folder: Path) -> Path:
-    src = pymupdf.open(pdf)
-    if not pages or pages >= src.page_count:
-        return pdf
-    out = pymupdf.open()
-    out.insert_pdf(src, from_page=0, to_page=pages - 1)
-    path = folder / f"{pdf.stem}-{pages}p.pdf"
-    out.save(path)
-    return path
 
 
 def ours(pdf: Path, data: Path, int8: bool = True) -> float:
