@@ -23,6 +23,7 @@ from ingest.images import ImageStore
 from ingest.pipeline import Ingestor, IngestProgress, discover
 from rag.ask import AnswerStream, History
 from rag.ask import ask as ask_question
+from rag.backup import BackupError, read_manifest, restore_backup, write_backup
 from rag.catalog import Catalog
 from rag.config import Settings
 from rag.errors import DocumentNotFoundError, StoreBusyError, StoreError
@@ -42,7 +43,7 @@ from rag.query_image import load_query_image
 from rag.records import Answer, Document, Hit, IngestReport, SearchFilter, Status
 from rag.reindex import ReindexReport, physical_dir, reindex
 from rag.retrieve import Searcher
-from rag.store import EdgeStore, Schema
+from rag.store import EdgeStore, Schema, lock_store
 
 
 class RAG:
@@ -292,6 +293,31 @@ class RAG:
     def words(self, hit: Hit) -> list[tuple[float, float, float, float, str]]:
         """The hit's page words with page-relative boxes, for highlighting what matched."""
         return self.catalog.words(hit.document_id, hit.page - 1)
+
+    def backup(self, out: Path) -> dict[str, Any]:
+        """Write the data directory (catalog, store, images, uploads) to one tar file,
+        holding the store so no other process writes meanwhile."""
+        if self.store_dir.joinpath("schema.json").exists():
+            self.store(with_embedder=False).flush()
+        return write_backup(self.settings.data_dir, self.catalog, out)
+
+    def restore(self, backup: Path, replace: bool = False) -> dict[str, Any]:
+        """Replace this data directory's contents with a backup, then check it."""
+        read_manifest(backup)  # a bad file fails before anything is touched
+        self.close()
+        if self.store_dir.exists():
+            lock_store(self.store_dir).close()  # refuses while another process has it
+        manifest = restore_backup(backup, self.settings.data_dir, replace)
+        self.close()  # drop handles to the files the restore replaced
+        points = (
+            self.store(with_embedder=False).count()
+            if self.store_dir.joinpath("schema.json").exists()
+            else 0
+        )
+        units = sum(d.units for d in self.documents() if d.status is Status.DONE)
+        if points != units:
+            raise BackupError(f"Restored {points} points for {units} catalogued units.")
+        return {**manifest, "points": points}
 
     def status(self) -> dict[str, Any]:
         """Counts and locations, for `rag status` and health checks."""

@@ -196,6 +196,14 @@ class Catalog:
         )
         return keys - still_used
 
+    def copy_to(self, path: Path) -> None:
+        """A consistent copy of the whole catalog (SQLite's online backup, WAL included)."""
+        target = sqlite3.connect(path)
+        try:
+            self._db.backup(target)
+        finally:
+            target.close()
+
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row["value"] if row else None

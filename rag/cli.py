@@ -372,6 +372,44 @@ def reindex() -> None:
 
 
 @app.command()
+def backup(
+    out: Annotated[Path, typer.Argument(help="The tar file to write.")],
+) -> None:
+    """Back up catalog, store, page images and uploads to one tar file.
+    Example: rag backup backups/mmrag-2026-11-23.tar"""
+    with _open() as rag:
+        try:
+            manifest = rag.backup(out)
+        except RagError as exc:
+            raise _fail(exc) from exc
+    size = out.stat().st_size / 1e6
+    err.print(
+        f"Backed up {manifest['documents']} document(s), {manifest['units']} units"
+        f" to {escape(str(out))} ({size:.1f} MB)."
+    )
+
+
+@app.command()
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="A tar file written by rag backup.")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace a data directory that holds documents.")
+    ] = False,
+) -> None:
+    """Restore a backup into the data directory, then check points against the catalog.
+    Example: rag --data-dir restored/ restore backups/mmrag-2026-11-23.tar"""
+    with _open() as rag:
+        try:
+            manifest = rag.restore(backup_file, replace)
+        except RagError as exc:
+            raise _fail(exc) from exc
+    err.print(
+        f"Restored {manifest['documents']} document(s), {manifest['points']} points"
+        f" into {escape(str(rag.settings.data_dir))}."
+    )
+
+
+@app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print status as JSON.")] = False,
 ) -> None:

@@ -115,7 +115,7 @@ def to_qdrant_filter(flt: SearchFilter | None) -> qe.Filter | None:
     return qe.Filter(must=must)
 
 
-def _lock(path: Path) -> IO[bytes]:
+def lock_store(path: Path) -> IO[bytes]:
     """Hold `path/lock` exclusively for this process, or say who has the store."""
     path.mkdir(parents=True, exist_ok=True)
     handle = (path / "lock").open("wb")
@@ -144,7 +144,7 @@ class EdgeStore:
         schema_file = path / "schema.json"
         if schema is None and not schema_file.exists():
             raise StoreError(f"No collection at {path} yet; ingest a document first.")
-        self._lock = _lock(path)
+        self._lock = lock_store(path)
         try:
             if schema_file.exists():
                 stored = Schema.from_json(json.loads(schema_file.read_text()))
