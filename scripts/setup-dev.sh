@@ -10,10 +10,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null || ! command -v soffice >/dev/null; then
-  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq --no-install-recommends chromium \
-    libreoffice-impress libreoffice-writer libreoffice-calc
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  if [ -z "$sudo_cmd" ] || command -v sudo >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo_cmd apt-get update -qq
+    $sudo_cmd apt-get install -y -qq --no-install-recommends chromium \
+      libreoffice-impress libreoffice-writer libreoffice-calc
+  else
+    echo "setup-dev: no root and no sudo: install chromium and LibreOffice with apt yourself" >&2
+  fi
 fi
 python3 -m venv .venv
 pip_install() { .venv/bin/pip install -q -c constraints-cpu.txt "$@"; }
