@@ -20,7 +20,7 @@ from ingest.source import OpenedSource
 from rag.config import Settings
 from rag.errors import CorruptFileError, EncryptedFileError, TooLargeError, first_line
 from rag.passages import normalize
-from rag.records import Modality, Unit
+from rag.records import Modality, Unit, WordBox
 
 CHUNK_PAGES = 8  # pages per task sent to a render worker
 
@@ -31,7 +31,7 @@ def render(page: pymupdf.Page, dpi: int) -> Image.Image:
     return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
 
 
-def word_boxes(page: pymupdf.Page) -> list[tuple[float, float, float, float, str]]:
+def word_boxes(page: pymupdf.Page) -> list[WordBox]:
     """Words of the text layer with boxes relative to the page, for highlighting matches."""
     w, h = page.rect.width or 1.0, page.rect.height or 1.0
     return [
@@ -100,7 +100,7 @@ def _in_process(doc: pymupdf.Document, dpi: int) -> Iterator[Unit]:
         doc.close()
 
 
-RenderedPage = tuple[int, str, bytes, tuple[int, int], list[tuple[float, float, float, float, str]]]
+RenderedPage = tuple[int, str, bytes, tuple[int, int], list[WordBox]]
 
 
 def render_chunk(path: str, first: int, last: int, dpi: int, password: str) -> list[RenderedPage]:

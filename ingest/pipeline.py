@@ -63,13 +63,17 @@ def discover(
             relative = p.relative_to(path)
             if not p.is_file() or any(part.startswith(".") for part in relative.parts):
                 continue
-            name = relative.as_posix()
-            if include and not any(fnmatch(name, g) or fnmatch(p.name, g) for g in include):
+            if include and not _matches(relative, include):
                 continue
-            if any(fnmatch(name, g) or fnmatch(p.name, g) for g in exclude):
-                continue
-            found.append(p)
+            if not _matches(relative, exclude):
+                found.append(p)
     return found
+
+
+def _matches(relative: Path, globs: Sequence[str]) -> bool:
+    """Whether a glob matches the path under its folder or the bare file name."""
+    name = relative.as_posix()
+    return any(fnmatch(name, g) or fnmatch(relative.name, g) for g in globs)
 
 
 def sha256_file(path: Path) -> str:

@@ -23,7 +23,7 @@ from ingest.images import ImageStore
 from ingest.pipeline import Ingestor, IngestProgress, discover
 from rag.ask import AnswerStream, History
 from rag.ask import ask as ask_question
-from rag.backup import BackupError, read_manifest, restore_backup, write_backup
+from rag.backup import BackupError, restore_backup, write_backup
 from rag.catalog import Catalog
 from rag.config import Settings
 from rag.errors import DocumentNotFoundError, StoreBusyError, StoreError
@@ -40,7 +40,7 @@ from rag.profiles import (
     min_relevance,
 )
 from rag.query_image import load_query_image
-from rag.records import Answer, Document, Hit, IngestReport, SearchFilter, Status
+from rag.records import Answer, Document, Hit, IngestReport, SearchFilter, Status, WordBox
 from rag.reindex import ReindexReport, physical_dir, reindex
 from rag.retrieve import Searcher
 from rag.store import EdgeStore, Schema, lock_store
@@ -112,10 +112,15 @@ class RAG:
             self.settings.data_dir / "store", self.catalog, self.settings.collection
         )
 
+    @property
+    def has_store(self) -> bool:
+        """Whether a collection exists yet (the first ingest creates it)."""
+        return self.store_dir.joinpath("schema.json").exists()
+
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
         """Re-embed every unit with the configured embedder into a new collection, then
         switch to it; searches in this process use the old one until the switch."""
-        if not self.store_dir.joinpath("schema.json").exists():
+        if not self.has_store:
             raise StoreError("There is nothing to re-index yet; ingest a document first.")
         old = self.store(with_embedder=False)
         new, report = reindex(
@@ -265,7 +270,7 @@ class RAG:
     def delete(self, ref: str) -> Document:
         """Remove a document (by id, id prefix or file name): points, catalog rows, images."""
         doc = self.catalog.resolve(ref)
-        if self.store_dir.joinpath("schema.json").exists():
+        if self.has_store:
             self.store(with_embedder=False).delete_document(doc.id)
         self.images.delete(self.catalog.delete(doc.id))
         return doc
@@ -274,7 +279,7 @@ class RAG:
         """Replace a document's tags in the catalog and on its units (for `tag=` filters)."""
         doc = self.catalog.resolve(ref)
         doc.tags = sorted({t.strip() for t in tags if t.strip()})
-        if doc.units and self.store_dir.joinpath("schema.json").exists():
+        if doc.units and self.has_store:
             self.store(with_embedder=False).set_tags(doc.id, doc.tags)
         self.catalog.set_tags(doc.id, doc.tags)
         return doc
@@ -290,30 +295,25 @@ class RAG:
         self.delete(doc.id)
         return self.ingest([path], doc.tags, progress)
 
-    def words(self, hit: Hit) -> list[tuple[float, float, float, float, str]]:
+    def words(self, hit: Hit) -> list[WordBox]:
         """The hit's page words with page-relative boxes, for highlighting what matched."""
         return self.catalog.words(hit.document_id, hit.page - 1)
 
     def backup(self, out: Path) -> dict[str, Any]:
         """Write the data directory (catalog, store, images, uploads) to one tar file,
         holding the store so no other process writes meanwhile."""
-        if self.store_dir.joinpath("schema.json").exists():
+        if self.has_store:
             self.store(with_embedder=False).flush()
         return write_backup(self.settings.data_dir, self.catalog, out)
 
     def restore(self, backup: Path, replace: bool = False) -> dict[str, Any]:
         """Replace this data directory's contents with a backup, then check it."""
-        read_manifest(backup)  # a bad file fails before anything is touched
         self.close()
         if self.store_dir.exists():
             lock_store(self.store_dir).close()  # refuses while another process has it
         manifest = restore_backup(backup, self.settings.data_dir, replace)
         self.close()  # drop handles to the files the restore replaced
-        points = (
-            self.store(with_embedder=False).count()
-            if self.store_dir.joinpath("schema.json").exists()
-            else 0
-        )
+        points = self.store(with_embedder=False).count() if self.has_store else 0
         units = sum(d.units for d in self.documents() if d.status is Status.DONE)
         if points != units:
             raise BackupError(f"Restored {points} points for {units} catalogued units.")
@@ -322,7 +322,7 @@ class RAG:
     def status(self) -> dict[str, Any]:
         """Counts and locations, for `rag status` and health checks."""
         docs = self.documents()
-        has_store = self.store_dir.joinpath("schema.json").exists()
+        has_store = self.has_store
         store, busy = None, False
         if has_store:
             try:

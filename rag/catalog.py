@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rag.errors import DocumentNotFoundError
-from rag.records import Document, Status
+from rag.records import Document, Status, WordBox
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-UnitRow = tuple[int, str, str | None, list[tuple[float, float, float, float, str]]]
+UnitRow = tuple[int, str, str | None, list[WordBox]]
 
 
 def _document(row: sqlite3.Row) -> Document:
@@ -131,7 +131,7 @@ class Catalog:
                 ],
             )
 
-    def words(self, document_id: str, index: int) -> list[tuple[float, float, float, float, str]]:
+    def words(self, document_id: str, index: int) -> list[WordBox]:
         """A unit's text-layer words with page-relative boxes (empty when it has none)."""
         row = self._db.execute(
             "SELECT words FROM units WHERE document_id = ? AND idx = ?", (document_id, index)

@@ -147,14 +147,13 @@ def ingest(
 
     if password:
         state.settings = Settings.load(state.settings, pdf_password=password)
-    columns = _columns()
     with _open() as rag:
         try:
             if watch:
                 report = _watch(rag, paths, tags or [], include or [], exclude or [], interval)
             else:
                 files = discover(paths, include or [], exclude or [])
-                with Progress(*columns, console=err, transient=True) as progress:
+                with Progress(*_columns(), console=err, transient=True) as progress:
                     bars = _Bars(progress, len(files))
                     report = rag.ingest(files, tags or [], progress=bars)
         except RagError as exc:

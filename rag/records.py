@@ -26,6 +26,10 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
+WordBox = tuple[float, float, float, float, str]
+"""A text-layer word with its box as fractions of the page: (x0, y0, x1, y1, word)."""
+
+
 @dataclass
 class Unit:
     """One retrievable unit (one Qdrant point) before embedding: a page, a slide, a window."""
@@ -36,8 +40,7 @@ class Unit:
     image: Image.Image | None = None  # rendered page, kept in memory (no PNG round trip)
     start_s: float | None = None  # time range, for audio and video units
     end_s: float | None = None
-    words: list[tuple[float, float, float, float, str]] = field(default_factory=list)
-    """Text-layer words with boxes as fractions of the page (x0, y0, x1, y1, word)."""
+    words: list[WordBox] = field(default_factory=list)  # for marking matches on the page
 
 
 @dataclass

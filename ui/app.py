@@ -178,8 +178,7 @@ def _library_tab(backend: Backend, pickers: gr.Dropdown) -> tuple[gr.Dataframe, 
     message = gr.Markdown()
 
     def ingest(paths: list[str] | None, tag_text: str, progress=gr.Progress()):  # noqa: B008
-        summary, rows, documents = backend.ingest(paths, tag_text, lambda f, d: progress(f, desc=d))
-        return summary, rows, documents
+        return backend.ingest(paths, tag_text, lambda f, d: progress(f, desc=d))
 
     def pick(rows: Any, evt: gr.SelectData) -> tuple[str, str]:
         row = evt.row_value or []

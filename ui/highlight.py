@@ -3,12 +3,14 @@
 from PIL import Image, ImageDraw
 
 from rag.passages import terms
+from rag.records import WordBox
 
-Words = list[tuple[float, float, float, float, str]]
 MARK = (255, 214, 0, 110)  # translucent yellow, like a highlighter pen
 
 
-def highlight_words(image: Image.Image, words: Words, query: str) -> tuple[Image.Image, int]:
+def highlight_words(
+    image: Image.Image, words: list[WordBox], query: str
+) -> tuple[Image.Image, int]:
     """A copy of the page with the words sharing a stem with the query marked; and how many."""
     wanted = terms(query)
     boxes = [w[:4] for w in words if terms(w[4]) & wanted]
