@@ -43,14 +43,17 @@ def write_backup(data_dir: Path, catalog: Catalog, out: Path) -> dict:
             "units": units,
         }
         (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(out, "w") as tar:
-            tar.add(Path(tmp) / MANIFEST, MANIFEST)
-            tar.add(copy, "catalog.sqlite3")
-            for name in ("store", "images", "uploads"):
-                folder = data_dir / name
-                if folder.exists():
-                    tar.add(folder, name, filter=_skip_locks)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(out, "w") as tar:
+                tar.add(Path(tmp) / MANIFEST, MANIFEST)
+                tar.add(copy, "catalog.sqlite3")
+                for name in ("store", "images", "uploads"):
+                    folder = data_dir / name
+                    if folder.exists():
+                        tar.add(folder, name, filter=_skip_locks)
+        except OSError as exc:
+            raise BackupError(f"Cannot write the backup to {out}: {exc.strerror or exc}.") from exc
     return manifest
 
 

@@ -140,7 +140,7 @@ def ingest(
     watch: Annotated[
         bool, typer.Option("--watch", help="Keep watching the folders for new files.")
     ] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between --watch scans.")] = 2.0,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between --watch scans.")] = 2.0,
 ) -> None:
     """Ingest documents. Example: rag ingest reports/ slides.pptx --tag q3 --exclude '*draft*'"""
     from ingest.pipeline import discover

@@ -51,3 +51,13 @@ def test_a_foreign_or_hostile_archive_is_refused_and_nothing_is_touched(tmp_path
     foreign.write_bytes(b"not a tar")
     assert "not an mmrag backup" in _rag(data, "restore", str(foreign)).output
     assert json.loads(_rag(data, "list", "--json").stdout)[0]["source"] == SAMPLE_PDFS[0].name
+
+
+def test_an_unwritable_backup_target_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    assert _rag(data, "ingest", str(SAMPLE_PDFS[0])).exit_code == 0
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = _rag(data, "backup", str(blocker / "sub" / "b.tar"))
+    assert result.exit_code == 1 and "Cannot write the backup" in result.output
+    assert "Traceback" not in result.output

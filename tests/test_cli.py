@@ -106,3 +106,10 @@ def test_reindex_re_embeds_in_place_and_search_still_works(tmp_path: Path) -> No
     result = runner.invoke(app, [*base, "search", "perfect phylogeny", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)[0]["source"] == SAMPLE_PDFS[0].name
     assert [p.name.split("@")[0] for p in (tmp_path / "store").iterdir()] == ["pages"]
+
+
+def test_watch_refuses_a_zero_interval(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["--data-dir", str(tmp_path), "ingest", "--watch", str(tmp_path), "--interval", "0"]
+    )
+    assert result.exit_code == 2 and "interval" in result.output
