@@ -5,6 +5,7 @@ into them. The lite embedder reads only text: each unit becomes one vector per p
 (a MaxSim multivector), so long pages stay searchable with a 256-token model.
 """
 
+import warnings
 from typing import Protocol
 
 import numpy as np
@@ -77,9 +78,11 @@ class TextEmbedder:
         if int8 and self._model.device.type == "cpu":
             import torch
 
-            torch.ao.quantization.quantize_dynamic(
-                self._model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-            )
+            with warnings.catch_warnings():  # torch's notice that this API will move (README)
+                warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
+                torch.ao.quantization.quantize_dynamic(
+                    self._model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+                )
 
     def dense_specs(self) -> tuple[DenseSpec, ...]:
         return (DenseSpec(self.vector, self.dimension, multivector=True),)
