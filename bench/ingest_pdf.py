@@ -20,11 +20,12 @@ import pymupdf
 from ingest.images import ImageStore
 from ingest.pdf import render
 from rag import RAG, Settings
+from rag.edge_store import EdgeStore
 from rag.models.sparse import Bm25Encoder
 from rag.passages import normalize
 from rag.profiles import build_embedder, choose_profile
 from rag.records import Modality, Unit
-from rag.store import EdgeStore, PointRecord, Schema, point_id
+from rag.store import PointRecord, Schema, point_id
 
 
 def _excerpt(pdf: Path, pages: int | None, out_dir: Path) -> Path:

@@ -30,11 +30,12 @@ from PIL import Image
 from ingest.media import transcribe
 from ingest.pdf import open_pdf
 from rag import RAG, Settings
+from rag.edge_store import EdgeStore
 from rag.models.sparse import Bm25Encoder
 from rag.passages import normalize
 from rag.profiles import build_embedder, choose_profile
 from rag.records import Modality, Unit
-from rag.store import EdgeStore, PointRecord, Schema, point_id
+from rag.store import PointRecord, Schema, point_id
 
 ROOT = Path(__file__).resolve().parent.parent
 

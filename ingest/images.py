@@ -20,6 +20,16 @@ def open_stored(path: Path) -> Image.Image:
         return img.convert("RGB")
 
 
+def encode_image(image: Image.Image, fmt: str, quality: int) -> bytes:
+    """The stored form of an image (distributed workers make it, the driver stores it)."""
+    buf = io.BytesIO()
+    if fmt == "webp":
+        image.save(buf, "WEBP", quality=quality, method=0)  # method 0: fastest encoder
+    else:
+        image.save(buf, "JPEG", quality=quality, optimize=False)
+    return buf.getvalue()
+
+
 class ImageStore:
     def __init__(self, root: Path, fmt: str = "jpeg", quality: int = 80) -> None:
         self.root = root
@@ -31,12 +41,13 @@ class ImageStore:
 
     def save(self, image: Image.Image) -> str:
         """Encode and store an image; returns its key (`<sha256>.<ext>`)."""
-        buf = io.BytesIO()
-        if self.fmt == "webp":
-            image.save(buf, "WEBP", quality=self.quality, method=0)  # method 0: fastest encoder
-        else:
-            image.save(buf, "JPEG", quality=self.quality, optimize=False)
-        data = buf.getvalue()
+        return self.put(self.encode(image))
+
+    def encode(self, image: Image.Image) -> bytes:
+        return encode_image(image, self.fmt, self.quality)
+
+    def put(self, data: bytes) -> str:
+        """Store encoded bytes under their content hash; returns the key."""
         key = f"{hashlib.sha256(data).hexdigest()}.{'webp' if self.fmt == 'webp' else 'jpg'}"
         path = self.path(key)
         if not path.exists():

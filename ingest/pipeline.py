@@ -17,7 +17,7 @@ from typing import Protocol
 from ingest import ocr
 from ingest.images import ImageStore
 from ingest.sniff import sniff
-from ingest.source import loaders
+from ingest.source import Loader, OpenedSource, loaders
 from rag.catalog import Catalog
 from rag.config import Settings
 from rag.errors import (
@@ -30,7 +30,7 @@ from rag.errors import (
 from rag.models.embedder import Embedder
 from rag.models.sparse import Bm25Encoder
 from rag.records import Document, FileOutcome, IngestReport, Status, Unit
-from rag.store import EdgeStore, PointRecord, point_id
+from rag.store import PointRecord, SparseVector, Store, point_id
 
 BATCH_UNITS = 16  # pages per embed + upsert round: bounds memory for rendered images
 
@@ -84,9 +84,124 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def wants_ocr(settings: Settings, embedder_reads_images: bool) -> bool:
+    """OCR pages without text when asked to, or (auto) when the embedder reads only text
+    and the ocr extra is installed."""
+    if settings.ocr == "on":
+        return True
+    return settings.ocr == "auto" and not embedder_reads_images and ocr.available()
+
+
+def read_missing_text(units: list[Unit]) -> None:
+    """Give units with a picture but no text their OCR text."""
+    for u in units:
+        if u.image is not None and not u.text.strip():
+            u.text = ocr.read_text(u.image)
+
+
+def open_document(
+    path: Path, media_type: str, settings: Settings, known: dict[str, Loader] | None = None
+) -> OpenedSource:
+    """The loader's view of a file: title, unit count and a stream of units."""
+    loader = (known or loaders()).get(media_type)
+    if loader is None:
+        raise UnsupportedFileError(f"unsupported file type ({media_type})")
+    return loader(path, settings)
+
+
 def _batches(units: Iterator[Unit], size: int) -> Iterator[list[Unit]]:
     while batch := list(islice(units, size)):
         yield batch
+
+
+def admit(
+    path: Path, tags: list[str], settings: Settings, catalog: Catalog
+) -> Document | FileOutcome:
+    """The document to ingest for `path`, or the outcome that says why not (unreadable,
+    empty, too large, or already ingested)."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise EmptyFileError("the file is empty")
+        if size > settings.max_file_mb * 1e6:
+            raise TooLargeError(
+                f"{size / 1e6:.0f} MB is over the limit of {settings.max_file_mb:g} MB"
+                " (RAG_MAX_FILE_MB)"
+            )
+        media_type = sniff(path)
+        doc_id = sha256_file(path)
+    except IngestError as exc:
+        return FileOutcome(str(path), "failed", reason=str(exc))
+    except OSError as exc:
+        return FileOutcome(str(path), "failed", reason=f"cannot read the file ({exc.strerror})")
+    known = catalog.get(doc_id)
+    if known and known.status is Status.DONE:
+        return FileOutcome(
+            str(path),
+            "skipped",
+            doc_id,
+            known.units,
+            reason=f"already ingested as {known.source}",
+        )
+    return Document(
+        doc_id,
+        path.name,
+        str(path.resolve()),
+        media_type,
+        path.stem,
+        Status.PENDING,
+        tags=tags,
+        added=time.time(),
+    )
+
+
+def write_units(
+    store: Store,
+    catalog: Catalog,
+    doc: Document,
+    units: list[Unit],
+    dense: list[dict],
+    sparse: list[SparseVector | None],
+    keys: list[str | None],
+) -> None:
+    """Upsert embedded units with their payloads, then record them in the catalog."""
+    points = [
+        PointRecord(
+            id=point_id(doc.id, u.index),
+            dense=vectors,
+            sparse=terms,
+            payload={
+                "document_id": doc.id,
+                "source": doc.source,
+                "title": doc.title,
+                "unit": u.index,
+                "page": u.index + 1,
+                "modality": str(u.modality),
+                "text": u.text,
+                "image": key,
+                "tags": doc.tags,
+                "added": doc.added,
+                "start_s": u.start_s,
+                "end_s": u.end_s,
+            },
+        )
+        for u, vectors, terms, key in zip(units, dense, sparse, keys, strict=True)
+    ]
+    store.upsert(points)
+    catalog.add_units(
+        doc.id,
+        [(u.index, p.id, k, u.words) for u, p, k in zip(units, points, keys, strict=True)],
+    )
+
+
+def discard(
+    store: Store | None, catalog: Catalog, images: ImageStore, doc: Document, reason: str
+) -> None:
+    """Remove what a failed document wrote, then record the failure."""
+    if store is not None:
+        store.delete_document(doc.id)
+    images.delete(catalog.delete(doc.id))
+    catalog.fail(doc, reason)
 
 
 class Ingestor:
@@ -96,7 +211,7 @@ class Ingestor:
         self,
         settings: Settings,
         catalog: Catalog,
-        store: EdgeStore,
+        store: Store,
         embedder: Embedder,
         sparse: Bm25Encoder,
         images: ImageStore,
@@ -108,8 +223,7 @@ class Ingestor:
         self.sparse = sparse
         self.images = images
         self._loaders = loaders()
-        wanted = settings.ocr == "on" or (settings.ocr == "auto" and not embedder.reads_images)
-        self._ocr = wanted and (settings.ocr == "on" or ocr.available())
+        self.ocr = wants_ocr(settings, embedder.reads_images)
 
     def ingest(
         self,
@@ -131,103 +245,34 @@ class Ingestor:
     def _ingest_file(
         self, path: Path, tags: list[str], progress: IngestProgress | None
     ) -> FileOutcome:
+        doc = admit(path, tags, self.settings, self.catalog)
+        if isinstance(doc, FileOutcome):
+            return doc
         try:
-            size = path.stat().st_size
-            if size == 0:
-                raise EmptyFileError("the file is empty")
-            if size > self.settings.max_file_mb * 1e6:
-                raise TooLargeError(
-                    f"{size / 1e6:.0f} MB is over the limit of {self.settings.max_file_mb:g} MB"
-                    " (RAG_MAX_FILE_MB)"
-                )
-            media_type = sniff(path)
-            doc_id = sha256_file(path)
-        except IngestError as exc:
-            return FileOutcome(str(path), "failed", reason=str(exc))
-        except OSError as exc:
-            return FileOutcome(str(path), "failed", reason=f"cannot read the file ({exc.strerror})")
-
-        known = self.catalog.get(doc_id)
-        if known and known.status is Status.DONE:
-            return FileOutcome(
-                str(path),
-                "skipped",
-                doc_id,
-                known.units,
-                reason=f"already ingested as {known.source}",
-            )
-        doc = Document(
-            doc_id,
-            path.name,
-            str(path.resolve()),
-            media_type,
-            path.stem,
-            Status.PENDING,
-            tags=tags,
-            added=time.time(),
-        )
-        try:
-            loader = self._loaders.get(media_type)
-            if loader is None:
-                raise UnsupportedFileError(f"unsupported file type ({media_type})")
-            opened = loader(path, self.settings)
+            opened = open_document(path, doc.media_type, self.settings, self._loaders)
             doc.title = opened.title
             self.catalog.start(doc)
             if progress:
                 progress.file_started(path, opened.unit_count)
             units = self._write_units(doc, opened.units, progress)
         except (IngestError, OSError, RuntimeError, ValueError) as exc:
-            self._discard(doc, first_line(exc))
-            return FileOutcome(str(path), "failed", doc_id, reason=first_line(exc))
-        self.catalog.finish(doc_id, units)
-        return FileOutcome(str(path), "ingested", doc_id, units)
+            discard(self.store, self.catalog, self.images, doc, first_line(exc))
+            return FileOutcome(str(path), "failed", doc.id, reason=first_line(exc))
+        self.catalog.finish(doc.id, units)
+        return FileOutcome(str(path), "ingested", doc.id, units)
 
     def _write_units(
         self, doc: Document, units: Iterator[Unit], progress: IngestProgress | None
     ) -> int:
         count = 0
         for batch in _batches(units, BATCH_UNITS):
-            if self._ocr:
-                for u in batch:
-                    if u.image is not None and not u.text.strip():
-                        u.text = ocr.read_text(u.image)
+            if self.ocr:
+                read_missing_text(batch)
             keys = [self.images.save(u.image) if u.image is not None else None for u in batch]
             dense = self.embedder.embed_units(batch)
-            points = [
-                PointRecord(
-                    id=point_id(doc.id, u.index),
-                    dense=vectors,
-                    sparse=self.sparse.document(u.text) if u.text else None,
-                    payload={
-                        "document_id": doc.id,
-                        "source": doc.source,
-                        "title": doc.title,
-                        "unit": u.index,
-                        "page": u.index + 1,
-                        "modality": str(u.modality),
-                        "text": u.text,
-                        "image": key,
-                        "tags": doc.tags,
-                        "added": doc.added,
-                        "start_s": u.start_s,
-                        "end_s": u.end_s,
-                    },
-                )
-                for u, vectors, key in zip(batch, dense, keys, strict=True)
-            ]
-            self.store.upsert(points)
-            self.catalog.add_units(
-                doc.id,
-                [(u.index, p.id, k, u.words) for u, p, k in zip(batch, points, keys, strict=True)],
-            )
+            sparse = [self.sparse.document(u.text) if u.text else None for u in batch]
+            write_units(self.store, self.catalog, doc, batch, dense, sparse, keys)
             count += len(batch)
             if progress:
                 progress.units_done(len(batch))
         return count
-
-    def _discard(self, doc: Document, reason: str) -> None:
-        """Remove what a failed document wrote, then record the failure."""
-        self.store.delete_document(doc.id)
-        unused = self.catalog.delete(doc.id)
-        self.images.delete(unused)
-        self.catalog.fail(doc, reason)

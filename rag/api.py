@@ -23,9 +23,10 @@ from ingest.images import ImageStore
 from ingest.pipeline import Ingestor, IngestProgress, discover
 from rag.ask import AnswerStream, History
 from rag.ask import ask as ask_question
-from rag.backup import BackupError, restore_backup, write_backup
+from rag.backup import BackupError, load_points, read_manifest, restore_backup, write_backup
 from rag.catalog import Catalog
 from rag.config import Settings
+from rag.edge_store import folder_bytes
 from rag.errors import DocumentNotFoundError, StoreBusyError, StoreError
 from rag.filters import parse_filters
 from rag.generator import Generator
@@ -41,9 +42,9 @@ from rag.profiles import (
 )
 from rag.query_image import load_query_image
 from rag.records import Answer, Document, Hit, IngestReport, SearchFilter, Status, WordBox
-from rag.reindex import ReindexReport, physical_dir, reindex
+from rag.reindex import ReindexReport, reindex
 from rag.retrieve import Searcher
-from rag.store import EdgeStore, Schema, lock_store
+from rag.store import Collections, Schema, Store, open_collections
 
 
 class RAG:
@@ -59,7 +60,7 @@ class RAG:
     ) -> None:
         """`overrides` replace single settings; `embedder` (and `reranker`) bring loaded models."""
         self.settings = Settings.load(settings, **overrides)
-        self._store: EdgeStore | None = None
+        self._store: Store | None = None
         if embedder is not None:
             self.__dict__["embedder"] = embedder
         if reranker is not None:
@@ -76,6 +77,9 @@ class RAG:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if "collections" in self.__dict__:
+            self.collections.close()
+            del self.__dict__["collections"]
         if "catalog" in self.__dict__:
             self.catalog.close()
             del self.__dict__["catalog"]
@@ -105,17 +109,15 @@ class RAG:
     def sparse(self) -> Bm25Encoder:
         return Bm25Encoder()
 
-    @property
-    def store_dir(self) -> Path:
-        """The collection's folder: its name, or where `rag reindex` last moved it."""
-        return physical_dir(
-            self.settings.data_dir / "store", self.catalog, self.settings.collection
-        )
+    @cached_property
+    def collections(self) -> Collections:
+        """The embedded engine's folders, or the Qdrant server `RAG_QDRANT_URL` names."""
+        return open_collections(self.settings, self.catalog)
 
     @property
     def has_store(self) -> bool:
         """Whether a collection exists yet (the first ingest creates it)."""
-        return self.store_dir.joinpath("schema.json").exists()
+        return self.collections.active() is not None
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> ReindexReport:
         """Re-embed every unit with the configured embedder into a new collection, then
@@ -124,29 +126,30 @@ class RAG:
             raise StoreError("There is nothing to re-index yet; ingest a document first.")
         old = self.store(with_embedder=False)
         new, report = reindex(
-            old,
-            self.settings.data_dir / "store",
-            self.settings.collection,
-            self.catalog,
-            self.embedder,
-            self.sparse,
-            self.images,
-            progress,
+            old, self.collections, self.embedder, self.sparse, self.images, progress
         )
         old.close()
         self._store = new
-        shutil.rmtree(old.path, ignore_errors=True)
+        self.collections.drop(old.name)
         return report
 
-    def store(self, with_embedder: bool = True) -> EdgeStore:
+    def store(self, with_embedder: bool = True) -> Store:
         """The store; without the embedder it opens with the schema it was built with.
 
         A store first opened without the embedder (status, delete) is checked against it
-        when a later call needs the embedder, as a fresh open would be.
+        when a later call needs the embedder, as a fresh open would be. The first ingest
+        creates the collection and points the collection name at it.
         """
+        self.collections.active()  # reach the store before loading a model
         schema = Schema(self.embedder.id, self.embedder.dense_specs()) if with_embedder else None
+        return self._open_store(schema)
+
+    def _open_store(self, schema: Schema | None) -> Store:
         if self._store is None:
-            self._store = EdgeStore(self.store_dir, schema)
+            active = self.collections.active()
+            self._store = self.collections.open(active or self.collections.new_name(), schema)
+            if active is None:
+                self.collections.switch(self._store.name)
         elif schema is not None:
             self._store.require(schema)
         return self._store
@@ -156,12 +159,25 @@ class RAG:
         paths: Iterable[str | Path],
         tags: Iterable[str] = (),
         progress: IngestProgress | None = None,
+        distributed: bool = False,
     ) -> IngestReport:
-        """Ingest files and folders; bad files fail alone (see the report's outcomes)."""
+        """Ingest files and folders; bad files fail alone (see the report's outcomes).
+
+        `distributed` renders and embeds on Ray Data (`RAG_RAY_ADDRESS`, or a local Ray);
+        this process still writes the store and the catalog.
+        """
+        files = [Path(p) for p in paths]
+        if distributed:
+            from ingest.distributed import ingest_distributed
+
+            self.collections.active()  # an unreachable store fails before Ray starts
+            return ingest_distributed(
+                self.settings, self.catalog, self.images, self._open_store, files, tags, progress
+            )
         ingestor = Ingestor(
             self.settings, self.catalog, self.store(), self.embedder, self.sparse, self.images
         )
-        return ingestor.ingest([Path(p) for p in paths], tags, progress)
+        return ingestor.ingest(files, tags, progress)
 
     def watch(
         self,
@@ -300,18 +316,34 @@ class RAG:
         return self.catalog.words(hit.document_id, hit.page - 1)
 
     def backup(self, out: Path) -> dict[str, Any]:
-        """Write the data directory (catalog, store, images, uploads) to one tar file,
-        holding the store so no other process writes meanwhile."""
-        if self.has_store:
-            self.store(with_embedder=False).flush()
-        return write_backup(self.settings.data_dir, self.catalog, out)
+        """Write the data directory (catalog, images, uploads) and the collection (shard
+        files, or a server's points) to one tar file, holding the store meanwhile."""
+        store = self.store(with_embedder=False) if self.has_store else None
+        if store is not None:
+            store.flush()
+        return write_backup(self.settings.data_dir, self.catalog, out, store, self.collections.kind)
 
     def restore(self, backup: Path, replace: bool = False) -> dict[str, Any]:
-        """Replace this data directory's contents with a backup, then check it."""
+        """Replace this data directory's contents (and the collection) with a backup,
+        then check that points and catalogued units agree."""
+        read_manifest(backup)  # a foreign file is refused before anything is looked at
         self.close()
-        if self.store_dir.exists():
-            lock_store(self.store_dir).close()  # refuses while another process has it
+        self.collections.check_free()  # refuses while another process has the store
+        if not replace and self.has_store and self.store(with_embedder=False).count():
+            raise BackupError(
+                f"The collection {self.settings.collection} on {self.collections.location}"
+                " already holds points; restore into an empty one or pass --replace."
+            )
+        self.close()
         manifest = restore_backup(backup, self.settings.data_dir, replace)
+        if not (manifest.get("store", "embedded") == "embedded" == self.collections.kind):
+            load_points(
+                self.settings.data_dir,
+                manifest,
+                self.collections,
+                self.catalog,
+                self.settings.collection,
+            )
         self.close()  # drop handles to the files the restore replaced
         points = self.store(with_embedder=False).count() if self.has_store else 0
         units = sum(d.units for d in self.documents() if d.status is Status.DONE)
@@ -339,8 +371,10 @@ class RAG:
             "units": sum(d.units for d in docs if d.status is Status.DONE),
             "points": store.count() if store else None if busy else 0,
             "store_busy": busy,
-            "images_bytes": _folder_bytes(self.settings.images_dir),
-            "store_bytes": _folder_bytes(self.store_dir),
+            "store": f"{self.collections.kind} {self.collections.location}",
+            "collection": self.collections.active(),
+            "images_bytes": folder_bytes(self.settings.images_dir),
+            "store_bytes": self.collections.size_bytes(),
             "disk_free_bytes": shutil.disk_usage(self.settings.data_dir).free
             if self.settings.data_dir.exists()
             else None,
@@ -354,10 +388,3 @@ def _stamp(path: Path) -> tuple[float, int] | None:
     except OSError:
         return None
     return stat.st_mtime, stat.st_size
-
-
-def _folder_bytes(path: Path) -> int:
-    """Bytes on disk (allocated blocks: the engine's files are sparse and look much larger)."""
-    if not path.exists():
-        return 0
-    return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file())

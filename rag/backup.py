@@ -1,11 +1,17 @@
-"""Backup and restore of an embedded data directory as one tar file.
+"""Backup and restore of a data directory and its collection as one tar file.
 
-The backup is taken while this process holds the store (its lock keeps other processes
-out), after a flush: the catalog is copied with SQLite's online backup API, so it is
-consistent even in WAL mode; the store's shard, page images and kept uploads are copied
-as files. Restore refuses a data directory that already holds documents (unless told
-to replace it), unpacks with tarfile's `data` filter (no absolute paths, no `..`, no
-links out), and checks that points and catalog units agree.
+The backup is taken while this process holds the store (the embedded engine's lock keeps
+other processes out), after a flush: the catalog is copied with SQLite's online backup
+API, so it is consistent even in WAL mode; page images and kept uploads are copied as
+files. The collection travels as the embedded engine's shard files, or, from a Qdrant
+server, as its points read back with their vectors (`rag.point_dump`).
+
+Restore refuses a data directory that already holds documents (unless told to replace
+it) and unpacks with tarfile's `data` filter (no absolute paths, no `..`, no links out).
+A shard restored into the embedded engine is used as is; any other pair (server to
+server, embedded to server, server to embedded) upserts the points into a new
+collection and points the collection name at it. The caller then checks that points and
+catalog units agree.
 """
 
 import json
@@ -18,18 +24,26 @@ from contextlib import closing
 from pathlib import Path
 
 from rag.catalog import Catalog
+from rag.edge_store import EdgeCollections
 from rag.errors import RagError
+from rag.point_dump import read_chunks, write_chunk
+from rag.store import Collections, Schema, Store
 
 FORMAT = 1
 MANIFEST = "mmrag-backup.json"
+POINTS = "points"
+CHUNK = 10_000  # points per file in a backup: bounds the temporary space while writing
 
 
 class BackupError(RagError):
     """A backup file is missing, unreadable or not ours, or a restore would overwrite data."""
 
 
-def write_backup(data_dir: Path, catalog: Catalog, out: Path) -> dict:
-    """Write `out` (tar) holding catalog, store, images and uploads; return the manifest."""
+def write_backup(
+    data_dir: Path, catalog: Catalog, out: Path, store: Store | None, kind: str
+) -> dict:
+    """Write `out` (tar) holding catalog, collection, images and uploads; return the
+    manifest. `kind` says how the collection travels: shard files or points."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "catalog.sqlite3"
         catalog.copy_to(copy)
@@ -41,6 +55,9 @@ def write_backup(data_dir: Path, catalog: Catalog, out: Path) -> dict:
             "created": time.time(),
             "documents": documents,
             "units": units,
+            "store": kind,
+            "collection": store.name if store else None,
+            "schema": store.schema.to_json() if store else None,
         }
         (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=2))
         try:
@@ -48,13 +65,39 @@ def write_backup(data_dir: Path, catalog: Catalog, out: Path) -> dict:
             with tarfile.open(out, "w") as tar:
                 tar.add(Path(tmp) / MANIFEST, MANIFEST)
                 tar.add(copy, "catalog.sqlite3")
-                for name in ("store", "images", "uploads"):
+                if store is not None and kind != "embedded":
+                    _add_points(tar, store, Path(tmp))
+                folders = (
+                    ("store", "images", "uploads") if kind == "embedded" else ("images", "uploads")
+                )
+                for name in folders:
                     folder = data_dir / name
                     if folder.exists():
                         tar.add(folder, name, filter=_skip_locks)
         except OSError as exc:
             raise BackupError(f"Cannot write the backup to {out}: {exc.strerror or exc}.") from exc
     return manifest
+
+
+def _add_points(tar: tarfile.TarFile, store: Store, tmp: Path) -> None:
+    """Every point with its vectors, as gzipped JSON-lines chunks of CHUNK points."""
+    chunk: list = []
+    number = 0
+
+    def flush() -> None:
+        nonlocal chunk, number
+        path = tmp / f"points-{number:05d}.jsonl.gz"
+        write_chunk(path, chunk)
+        tar.add(path, f"{POINTS}/{path.name}")
+        path.unlink()
+        chunk, number = [], number + 1
+
+    for batch in store.points(256):
+        chunk.extend(batch)
+        if len(chunk) >= CHUNK:
+            flush()
+    if chunk:
+        flush()
 
 
 def _skip_locks(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
@@ -97,10 +140,51 @@ def restore_backup(backup: Path, data_dir: Path, replace: bool) -> dict:
         raise BackupError(f"{backup} holds an unsafe or broken entry ({exc}).") from exc
     for name in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm"):
         (data_dir / name).unlink(missing_ok=True)
-    for name in ("store", "images", "uploads"):
+    for name in ("store", "images", "uploads", POINTS):
         shutil.rmtree(data_dir / name, ignore_errors=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     with tarfile.open(backup) as tar:
         tar.extractall(data_dir, filter="data")
     (data_dir / MANIFEST).unlink(missing_ok=True)
     return manifest
+
+
+def load_points(
+    data_dir: Path, manifest: dict, collections: Collections, catalog: Catalog, collection: str
+) -> None:
+    """Upsert a restored backup's points into a new collection of `collections`, point
+    the collection name at it and drop the ones it replaces; remove the unpacked source."""
+    dump = data_dir / POINTS
+    source = None
+    if dump.exists():
+        batches = read_chunks(sorted(dump.glob("*.jsonl.gz")))
+        schema = Schema.from_json(manifest["schema"]) if manifest.get("schema") else None
+    else:
+        shards = EdgeCollections(data_dir / "store", catalog, collection)
+        physical = shards.active()
+        if physical is None:
+            return
+        source = shards.open(physical, None)
+        batches, schema = source.points(256), source.schema
+    if schema is None:
+        return
+    target = collections.new_name()
+    store = collections.open(target, schema)
+    try:
+        for batch in batches:
+            store.upsert(batch)
+        store.flush()
+    except BaseException:
+        store.close()
+        collections.drop(target)
+        raise
+    finally:
+        if source is not None:
+            source.close()
+    store.close()
+    collections.switch(target)
+    for stale in collections.others():
+        collections.drop(stale)
+    shutil.rmtree(dump, ignore_errors=True)
+    if source is not None:
+        shutil.rmtree(data_dir / "store", ignore_errors=True)

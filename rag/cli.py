@@ -72,11 +72,23 @@ def main(
     collection: Annotated[
         str | None, typer.Option(help="Collection (env RAG_COLLECTION).", show_default=False)
     ] = None,
+    qdrant_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Qdrant server instead of the embedded engine (env RAG_QDRANT_URL).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Settings come from RAG_* environment variables; these options override them."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    given = {"data_dir": data_dir, "profile": profile, "collection": collection}
+    given = {
+        "data_dir": data_dir,
+        "profile": profile,
+        "collection": collection,
+        "qdrant_url": qdrant_url,
+    }
     overrides = {k: v for k, v in given.items() if v}
     try:
         state.settings = Settings.load(**overrides)
@@ -114,6 +126,17 @@ class _Bars:
         self.progress.advance(self.files)
 
 
+class _FlowBars(_Bars):
+    """Distributed ingest: documents arrive interleaved, so one bar counts all units."""
+
+    def __init__(self, progress: Progress, files: int) -> None:
+        super().__init__(progress, files)
+        self.units = progress.add_task("units", total=None)
+
+    def file_started(self, path: Path, units: int) -> None:
+        """Units of many files arrive at once: the shared bar counts them."""
+
+
 class _RateColumn(ProgressColumn):
     """Units per second of a task, blank until rich has measured a speed."""
 
@@ -141,6 +164,12 @@ def ingest(
         bool, typer.Option("--watch", help="Keep watching the folders for new files.")
     ] = False,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between --watch scans.")] = 2.0,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed", help="Render and embed on Ray Data (RAG_RAY_ADDRESS or a local Ray)."
+        ),
+    ] = False,
 ) -> None:
     """Ingest documents. Example: rag ingest reports/ slides.pptx --tag q3 --exclude '*draft*'"""
     from ingest.pipeline import discover
@@ -154,8 +183,8 @@ def ingest(
             else:
                 files = discover(paths, include or [], exclude or [])
                 with Progress(*_columns(), console=err, transient=True) as progress:
-                    bars = _Bars(progress, len(files))
-                    report = rag.ingest(files, tags or [], progress=bars)
+                    bars = (_FlowBars if distributed else _Bars)(progress, len(files))
+                    report = rag.ingest(files, tags or [], bars, distributed)
         except RagError as exc:
             raise _fail(exc) from exc
     ingested, skipped, failed = (report.count(s) for s in ("ingested", "skipped", "failed"))

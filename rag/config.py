@@ -82,6 +82,36 @@ class Settings(BaseSettings):
     collection: str = Field(
         "pages", pattern=r"^[A-Za-z0-9_-]+$", description="Collection (embedded: shard) name."
     )
+    qdrant_url: str | None = Field(
+        None,
+        pattern=r"^(https?://.+|:memory:|path:.+)$",
+        description="A Qdrant server or cluster (http://host:6333) instead of the embedded"
+        " engine; ':memory:' or 'path:DIR' run the same code on qdrant-client's local mode.",
+    )
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server.")
+    qdrant_timeout_s: int = Field(60, ge=1, description="Seconds a Qdrant server call may take.")
+    qdrant_shards: int = Field(
+        4, ge=1, description="Shards of a new server collection: room to spread over 4 nodes."
+    )
+    qdrant_replicas: int = Field(
+        1, ge=1, description="Copies of each shard (set 2+ on a cluster to survive a node loss)."
+    )
+    qdrant_write_consistency: int = Field(
+        1, ge=1, description="Replicas that must acknowledge a write before it succeeds."
+    )
+    qdrant_on_disk: bool = Field(
+        True,
+        description="Full vectors and payloads on disk (memory-mapped); RAM keeps the"
+        " quantized vectors and the index, which is what millions of pages need.",
+    )
+    qdrant_quantization: Literal["none", "scalar", "binary"] = Field(
+        "scalar",
+        description="Quantized copies in RAM: scalar (int8, 4x smaller) or binary (32x"
+        " smaller, for 1024+ dimensions); searches rescore with the full vectors.",
+    )
+    qdrant_oversampling: float = Field(
+        2.0, ge=1, description="Candidates fetched per result with quantization, then rescored."
+    )
 
     render_dpi: int = Field(
         100, ge=36, le=300, description="Page image resolution; 100 dpi keeps A4 text legible."
@@ -109,6 +139,20 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(512, gt=0, description="Files above this size are refused.")
     render_workers: int = Field(
         0, ge=0, le=64, description="Processes rendering long PDFs; 0 = cores - 2, at most 4."
+    )
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster for rag ingest --distributed: 'auto' joins this machine's"
+        " cluster, ray://HOST:10001 a remote one; unset starts a local Ray on this machine.",
+    )
+    ray_embed_actors: int = Field(
+        1, ge=1, description="Embedder actors (model copies; one per GPU on a GPU cluster)."
+    )
+    ray_gpus_per_actor: float | None = Field(
+        None, ge=0, description="GPUs each embedder actor takes; unset: 1 when Ray sees GPUs."
+    )
+    ray_object_store_mb: int = Field(
+        1024, ge=80, description="Object store of a local Ray (memory for pages in flight)."
     )
     max_pages: int = Field(5000, ge=1, description="Documents with more pages are refused.")
     ocr: Literal["auto", "on", "off"] = Field(

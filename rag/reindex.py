@@ -2,24 +2,21 @@
 
 Texts come from the old collection's payloads and pictures from the page-image store,
 so nothing is rendered, decoded or uploaded again. The new vectors go to a fresh
-physical collection (`<name>@<time>`); the catalog's alias for the collection name moves
-to it only after the last point is written, so searches keep using the old one until
-then, and an interrupted run leaves the old one in place (its half-built successor is
-removed by the next run).
+physical collection (`<name>@<time>`); the collection name's pointer (the catalog's for
+the embedded engine, a Qdrant alias on a server) moves to it only after the last point
+is written, so searches keep using the old one until then, and an interrupted run
+leaves the old one in place (its half-built successor is removed by the next run).
 """
 
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from ingest.images import ImageStore, open_stored
-from rag.catalog import Catalog
 from rag.models.embedder import Embedder
 from rag.models.sparse import Bm25Encoder
 from rag.records import Modality, Unit
-from rag.store import EdgeStore, PointRecord, Schema
+from rag.store import Collections, PointRecord, Schema, Store
 
 BATCH = 16
 
@@ -30,15 +27,6 @@ class ReindexReport:
     points: int
     seconds: float
     embedder: str
-
-
-def alias_key(collection: str) -> str:
-    return f"collection:{collection}"
-
-
-def physical_dir(root: Path, catalog: Catalog, collection: str) -> Path:
-    """The folder the collection name points at (itself, until a reindex moves it)."""
-    return root / (catalog.get_meta(alias_key(collection)) or collection)
 
 
 def _unit(payload: dict, images: ImageStore) -> Unit:
@@ -55,23 +43,19 @@ def _unit(payload: dict, images: ImageStore) -> Unit:
 
 
 def reindex(
-    old: EdgeStore,
-    root: Path,
-    collection: str,
-    catalog: Catalog,
+    old: Store,
+    collections: Collections,
     embedder: Embedder,
     sparse: Bm25Encoder,
     images: ImageStore,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[EdgeStore, ReindexReport]:
-    """Build the new collection beside `old`, switch the alias, return the new store."""
+) -> tuple[Store, ReindexReport]:
+    """Build the new collection beside `old`, switch the pointer, return the new store."""
     started = time.perf_counter()
-    active = old.path.name
-    for stale in root.glob(f"{collection}@*"):
-        if stale.name != active:
-            shutil.rmtree(stale, ignore_errors=True)  # a successor an interrupted run left
-    target = root / f"{collection}@{time.time_ns()}"
-    new = EdgeStore(target, Schema(embedder.id, embedder.dense_specs()))
+    for stale in collections.others():
+        collections.drop(stale)  # a successor an interrupted run left
+    target = collections.new_name()
+    new = collections.open(target, Schema(embedder.id, embedder.dense_specs()))
     total, done = old.count(), 0
     try:
         for page in old.scroll(BATCH):
@@ -94,8 +78,8 @@ def reindex(
         new.flush()
     except BaseException:
         new.close()
-        shutil.rmtree(target, ignore_errors=True)
+        collections.drop(target)
         raise
-    catalog.set_meta(alias_key(collection), target.name)  # the switch
-    report = ReindexReport(target.name, done, time.perf_counter() - started, embedder.id)
+    collections.switch(target)
+    report = ReindexReport(target, done, time.perf_counter() - started, embedder.id)
     return new, report

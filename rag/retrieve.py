@@ -15,7 +15,7 @@ from rag.models.reranker import Reranker
 from rag.models.sparse import Bm25Encoder
 from rag.passages import highlight
 from rag.records import Explanation, Hit, Modality, SearchFilter
-from rag.store import SPARSE, EdgeStore, ScoredRecord
+from rag.store import SPARSE, ScoredRecord, Store
 
 MAX_QUERY_CHARS = 4000  # bounds embedder and BM25 work for a pasted wall of text
 
@@ -24,7 +24,7 @@ class Searcher:
     def __init__(
         self,
         settings: Settings,
-        store: EdgeStore,
+        store: Store,
         embedder: Embedder,
         sparse: Bm25Encoder,
         images: ImageStore,

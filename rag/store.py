@@ -1,34 +1,36 @@
-"""The vector store: one collection of units in the embedded Qdrant engine (qdrant-edge-py).
+"""What a vector store holds and offers, whichever engine runs it.
 
-Named vectors: dense ones declared by the embedder (a multivector with MaxSim for text
-passages, a plain vector for page images) and one BM25 sparse vector with Qdrant's IDF
-modifier. A search is one Qdrant query: a prefetch per retriever, fused by RRF or DBSF.
+Two engines serve the same interface: the embedded Qdrant engine in-process
+(`rag.edge_store`, the default) and a Qdrant server or cluster through qdrant-client
+(`rag.server_store`, chosen by `RAG_QDRANT_URL`). Each collection has named dense
+vectors declared by the embedder (a multivector with MaxSim for text passages, a plain
+vector for page images) and one BM25 sparse vector with Qdrant's IDF modifier; a search
+is one Qdrant query with a prefetch per retriever, fused by RRF or DBSF.
 
-The collection remembers which embedder wrote it (`schema.json` beside the shard), so
-opening it with another embedder is a clear error instead of silently wrong results.
-This module leaves out embedding and text handling: it stores and queries vectors.
+A collection remembers which embedder wrote it, so opening it with another embedder is a
+clear error instead of silently wrong results. A collection *name* points at a physical
+collection, which `rag reindex` replaces by switching the pointer when the new one is
+complete.
 """
 
-import fcntl
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import qdrant_edge as qe
-
-from rag.config import Fusion
-from rag.errors import EmbedderMismatchError, StoreBusyError, StoreError
+from rag.config import Fusion, Settings
+from rag.errors import EmbedderMismatchError
 from rag.records import SearchFilter
+
+if TYPE_CHECKING:
+    from rag.catalog import Catalog
 
 SPARSE = "sparse"
 INDEXED_FIELDS = {  # payload indexes named in the design: filters stay inside the query
-    "document_id": qe.PayloadSchemaType.Keyword,
-    "modality": qe.PayloadSchemaType.Keyword,
-    "tags": qe.PayloadSchemaType.Keyword,
-    "added": qe.PayloadSchemaType.Float,
+    "document_id": "keyword",
+    "modality": "keyword",
+    "tags": "keyword",
+    "added": "float",
 }
 
 
@@ -93,161 +95,46 @@ def point_id(document_id: str, index: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mmrag:{document_id}:{index}"))
 
 
-def to_qdrant_filter(flt: SearchFilter | None) -> qe.Filter | None:
-    """Our filter as a Qdrant filter: every condition must hold; lists match any value."""
-    if not flt:
-        return None
-    must = [
-        qe.FieldCondition(key, match=qe.MatchAny(values))
-        for key, values in (
-            ("document_id", flt.documents),
-            ("modality", flt.modalities),
-            ("tags", flt.tags),
-        )
-        if values
-    ]
-    if flt.added_after is not None or flt.added_before is not None:
-        must.append(
-            qe.FieldCondition(
-                "added", range=qe.RangeFloat(gte=flt.added_after, lt=flt.added_before)
-            )
-        )
-    return qe.Filter(must=must)
+def point_record(record: Any) -> PointRecord:
+    """A point read back from either engine (vectors by name, sparse apart) as a record."""
+    vectors = dict(record.vector or {})
+    sparse = vectors.pop(SPARSE, None)
+    return PointRecord(
+        id=str(record.id),
+        dense=vectors,
+        sparse=SparseVector(list(sparse.indices), list(sparse.values)) if sparse else None,
+        payload=dict(record.payload or {}),
+    )
 
 
-def lock_store(path: Path) -> IO[bytes]:
-    """Hold `path/lock` exclusively for this process, or say who has the store."""
-    path.mkdir(parents=True, exist_ok=True)
-    handle = (path / "lock").open("wb")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.close()
-        raise StoreBusyError(
-            f"The store at {path} is open in another process (the embedded engine"
-            " allows one at a time); wait for it to finish or stop it."
-        ) from exc
-    return handle
-
-
-class EdgeStore:
-    """The embedded Qdrant engine in one shard directory; one process at a time."""
-
-    def __init__(self, path: Path, schema: Schema | None) -> None:
-        """Open or create the collection; `schema=None` opens it with whatever built it.
-
-        A lock file is taken before the engine touches any file: the engine's own lock
-        comes after it has opened (and may have replayed) segment journals, so a second
-        process reaching it could damage the first one's store.
-        """
-        self.path = path
-        schema_file = path / "schema.json"
-        if schema is None and not schema_file.exists():
-            raise StoreError(f"No collection at {path} yet; ingest a document first.")
-        self._lock = lock_store(path)
-        try:
-            if schema_file.exists():
-                stored = Schema.from_json(json.loads(schema_file.read_text()))
-                self.schema = stored
-                self.require(schema or stored)
-                self._shard = qe.EdgeShard.load(str(path / "shard"))
-            else:
-                assert schema is not None
-                self.schema = schema
-                self._shard = qe.EdgeShard.create(str(path / "shard"), self._config())
-                for name, kind in INDEXED_FIELDS.items():
-                    self._shard.update(qe.UpdateOperation.create_field_index(name, kind))
-                schema_file.write_text(json.dumps(schema.to_json(), indent=2))
-        except StoreError:
-            self._lock.close()
-            raise
-        except Exception as exc:  # the engine raises plain Exception with a message
-            self._lock.close()
-            raise StoreError(f"Cannot open the store at {path}: {exc}") from exc
-
-    def require(self, schema: Schema) -> None:
-        """Refuse an embedder other than the one that built this collection."""
-        if schema != self.schema:
-            raise EmbedderMismatchError(
-                f"The collection at {self.path} was built with {self.schema.embedder}"
-                f" {[(d.name, d.size) for d in self.schema.dense]}, but the configured"
-                f" embedder is {schema.embedder}"
-                f" {[(d.name, d.size) for d in schema.dense]}. Use the same model,"
-                " another collection (RAG_COLLECTION) or another data directory."
-            )
-
-    def _config(self) -> qe.EdgeConfig:
-        maxsim = qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim)
-        dense = {
-            d.name: qe.EdgeVectorParams(
-                size=d.size,
-                distance=qe.Distance.Cosine,
-                multivector_config=maxsim if d.multivector else None,
-            )
-            for d in self.schema.dense
-        }
-        sparse = {SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}
-        return qe.EdgeConfig(vectors=dense, sparse_vectors=sparse)
-
-    def __enter__(self) -> "EdgeStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._shard.flush()
-        self._shard.close()
-        self._lock.close()  # closing the file releases the lock
-
-    def upsert(self, points: list[PointRecord]) -> None:
-        if not points:
-            return
-        edge_points = []
-        for p in points:
-            vectors: dict[str, Any] = dict(p.dense)
-            if p.sparse is not None and p.sparse.indices:
-                vectors[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
-            edge_points.append(qe.Point(p.id, vectors, p.payload))
-        self._shard.update(qe.UpdateOperation.upsert_points(edge_points))
-
-    def delete_points(self, ids: list[str]) -> None:
-        if ids:
-            self._shard.update(qe.UpdateOperation.delete_points(ids))
-
-    def delete_document(self, document_id: str) -> None:
-        self._shard.update(
-            qe.UpdateOperation.delete_points_by_filter(
-                to_qdrant_filter(SearchFilter([document_id]))
-            )
+def require_schema(where: str, stored: Schema, wanted: Schema) -> None:
+    """Refuse an embedder other than the one that built the collection at `where`."""
+    if wanted != stored:
+        raise EmbedderMismatchError(
+            f"The collection at {where} was built with {stored.embedder}"
+            f" {[(d.name, d.size) for d in stored.dense]}, but the configured"
+            f" embedder is {wanted.embedder}"
+            f" {[(d.name, d.size) for d in wanted.dense]}. Use the same model,"
+            " another collection (RAG_COLLECTION) or another data directory."
         )
 
-    def set_tags(self, document_id: str, tags: list[str]) -> None:
-        """Replace the tags on every unit of a document (filters read them from payloads)."""
-        self._shard.update(
-            qe.UpdateOperation.set_payload_by_filter(
-                to_qdrant_filter(SearchFilter([document_id])), {"tags": tags}
-            )
-        )
 
-    def scroll(self, batch: int = 64) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        """Every point's (id, payload), a batch at a time (vectors stay in the engine)."""
-        offset = None
-        while True:
-            request = qe.ScrollRequest(offset=offset, limit=batch, with_payload=True)
-            records, offset = self._shard.scroll(request)
-            if records:
-                yield [(str(r.id), dict(r.payload or {})) for r in records]
-            if offset is None:
-                return
+class Store(Protocol):
+    """One physical collection, open for reading and writing."""
 
-    def count(self, document_id: str | None = None) -> int:
-        where = SearchFilter([document_id]) if document_id else None
-        return self._shard.count(qe.CountRequest(exact=True, filter=to_qdrant_filter(where)))
+    name: str
+    schema: Schema
 
-    def flush(self) -> None:
-        self._shard.flush()
-
+    def require(self, schema: Schema) -> None: ...
+    def close(self) -> None: ...
+    def flush(self) -> None: ...
+    def upsert(self, points: list[PointRecord]) -> None: ...
+    def delete_points(self, ids: list[str]) -> None: ...
+    def delete_document(self, document_id: str) -> None: ...
+    def set_tags(self, document_id: str, tags: list[str]) -> None: ...
+    def count(self, document_id: str | None = None) -> int: ...
+    def scroll(self, batch: int = 64) -> Iterator[list[tuple[str, dict[str, Any]]]]: ...
+    def points(self, batch: int = 64) -> Iterator[list[PointRecord]]: ...
     def search(
         self,
         dense: dict[str, list[float] | list[list[float]]],
@@ -260,57 +147,41 @@ class EdgeStore:
         with_vectors: list[str] | None = None,
         weights: dict[str, float] | None = None,
         explain: bool = False,
-    ) -> list[ScoredRecord]:
-        """One query: a prefetch per dense vector and one for sparse, fused; filter inside.
+    ) -> list[ScoredRecord]: ...
 
-        `weights` (by vector name) weigh the lists in RRF. With `explain`, each retriever
-        also runs alone in the same batch call, so every hit carries its per-retriever rank.
-        """
-        flt = to_qdrant_filter(where)
-        queries: dict[str, Any] = {
-            name: qe.Query.Nearest(vec, using=name) for name, vec in dense.items()
-        }
-        if sparse is not None and sparse.indices:
-            queries[SPARSE] = qe.Query.Nearest(
-                qe.SparseVector(sparse.indices, sparse.values), using=SPARSE
-            )
-        if not queries:
-            return []
-        vectors = with_vectors or False
-        if len(queries) == 1:
-            main = qe.QueryRequest(
-                limit=limit,
-                query=next(iter(queries.values())),
-                filter=flt,
-                with_payload=True,
-                with_vector=vectors,
-            )
-        else:
-            w = [(weights or {}).get(name, 1.0) for name in queries]
-            fused = qe.Fusion.Rrf(k=rrf_k, weights=w) if fusion is Fusion.RRF else qe.Fusion.Dbsf()
-            main = qe.QueryRequest(
-                limit=limit,
-                query=fused,
-                filter=flt,
-                with_payload=True,
-                with_vector=vectors,
-                prefetches=[
-                    qe.Prefetch(limit=candidates, query=q, filter=flt) for q in queries.values()
-                ],
-            )
-        if not explain:
-            return [self._record(p) for p in self._shard.query(main)]
-        alone = [qe.QueryRequest(limit=candidates, query=q, filter=flt) for q in queries.values()]
-        results = self._shard.query_batch(qe.QueryBatchRequest([main, *alone]))
-        ranks = {
-            name: {str(p.id): (i + 1, p.score) for i, p in enumerate(points)}
-            for name, points in zip(queries, results[1:], strict=True)
-        }
-        records = [self._record(p) for p in results[0]]
-        for r in records:
-            r.ranks = {name: ranks[name].get(r.id, (None, None)) for name in queries}
-        return records
 
-    @staticmethod
-    def _record(p: Any) -> ScoredRecord:
-        return ScoredRecord(str(p.id), p.score, dict(p.payload or {}), dict(p.vector or {}))
+class Collections(Protocol):
+    """Where the physical collections behind one collection name live, and the pointer."""
+
+    kind: str  # "embedded" or "server"
+    location: str  # a folder or a server URL, for messages and status
+
+    def active(self) -> str | None:
+        """The physical collection the name points at, or None before the first ingest."""
+        ...
+
+    def new_name(self) -> str: ...
+    def open(self, physical: str, schema: Schema | None) -> Store: ...
+    def switch(self, physical: str) -> None: ...
+    def drop(self, physical: str) -> None: ...
+    def others(self) -> list[str]:
+        """Physical collections of this name the pointer does not point at (leftovers)."""
+        ...
+
+    def check_free(self) -> None:
+        """Raise StoreBusyError when another process holds the store (embedded only)."""
+        ...
+
+    def size_bytes(self) -> int | None: ...
+    def close(self) -> None: ...
+
+
+def open_collections(settings: Settings, catalog: "Catalog") -> Collections:
+    """The embedded engine under the data directory, or the server `RAG_QDRANT_URL` names."""
+    if settings.qdrant_url:
+        from rag.server_store import ServerCollections
+
+        return ServerCollections(settings)
+    from rag.edge_store import EdgeCollections
+
+    return EdgeCollections(settings.data_dir / "store", catalog, settings.collection)

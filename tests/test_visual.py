@@ -199,7 +199,7 @@ def test_reindex_moves_a_lite_collection_to_qwen3_vl_without_rerendering(
     with RAG(Settings(data_dir=data), embedder=embedder) as lite:
         lite.ingest(SAMPLE_PDFS[:2])
         units = lite.status()["units"]
-        old_dir = lite.store_dir
+        old = lite.collections.active()
         before = lite.search("perfect phylogeny haplotyping", 1)[0]
     images = sorted(p.name for p in (data / "images").rglob("*.jpg"))
     with RAG(_settings(data, tiny_dirs), embedder=visual, reranker=reranker) as upgraded:
@@ -208,7 +208,8 @@ def test_reindex_moves_a_lite_collection_to_qwen3_vl_without_rerendering(
         seen: list[tuple[int, int]] = []
         report = upgraded.reindex(lambda done, total: seen.append((done, total)))
         assert report.points == units and seen[-1] == (units, units)
-        assert upgraded.store_dir != old_dir and not old_dir.exists()
+        new = upgraded.collections.active()
+        assert new != old and not (data / "store" / old).exists()
         assert upgraded.store().count() == units
         assert upgraded.store().schema.embedder == visual.id
         hits = upgraded.search("perfect phylogeny haplotyping", 3)
@@ -216,4 +217,4 @@ def test_reindex_moves_a_lite_collection_to_qwen3_vl_without_rerendering(
         assert hits and {h.unit_id for h in hits} <= known and before.unit_id in known
     assert sorted(p.name for p in (data / "images").rglob("*.jpg")) == images  # none re-rendered
     with RAG(_settings(data, tiny_dirs), embedder=visual, reranker=reranker) as reopened:
-        assert reopened.store_dir == upgraded.store_dir and reopened.search("phylogeny", 1)
+        assert reopened.collections.active() == new and reopened.search("phylogeny", 1)

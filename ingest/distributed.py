@@ -1,0 +1,357 @@
+"""Distributed ingestion on Ray Data (`rag ingest --distributed`).
+
+Files are opened and rendered by Ray tasks on CPU workers, the units flow in batches to
+embedder actors (a model copy each, one GPU each on a GPU cluster), and this process,
+the driver, stores what comes back: page images, points upserted in batches, catalog
+rows. Only the driver writes, so the store and the catalog stay as consistent as in a
+local ingest; what is checked before work starts (size, type, content hash, already
+ingested) is checked here too, and a document is finished in the catalog only when all
+of its units have arrived. A file that fails (in a worker or in an actor) fails alone
+with its one-line reason; an interrupted run resumes like a local one.
+
+Ray Data streams: a document is read in batches of units, and at most the object
+store's worth of pages is in flight (`RAG_RAY_OBJECT_STORE_MB` for a local Ray).
+"""
+
+import io
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ingest.images import ImageStore, encode_image
+from ingest.pipeline import (
+    BATCH_UNITS,
+    IngestProgress,
+    admit,
+    discard,
+    discover,
+    open_document,
+    read_missing_text,
+    wants_ocr,
+    write_units,
+)
+from rag.catalog import Catalog
+from rag.config import Profile, Settings
+from rag.errors import IngestError, MissingExtraError, first_line
+from rag.models.sparse import Bm25Encoder
+from rag.point_dump import decode, encode
+from rag.profiles import build_embedder, choose_profile
+from rag.records import Document, FileOutcome, IngestReport, Modality, Unit
+from rag.store import PointRecord, Schema, Store
+
+UNIT, END, FAILED = "unit", "end", "failed"
+LOCAL_ERRORS = (IngestError, OSError, RuntimeError, ValueError)
+
+
+def _row(doc_id: str, kind: str, **values: Any) -> dict[str, Any]:
+    """Every row has every column (Ray Data builds Arrow tables from them)."""
+    row = {
+        "doc_id": doc_id,
+        "kind": kind,
+        "index": -1,
+        "modality": "",
+        "text": "",
+        "image": b"",
+        "words": "[]",
+        "start_s": math.nan,
+        "end_s": math.nan,
+        "title": "",
+        "units": 0,
+        "error": "",
+    }
+    row.update(values)
+    return row
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {key: [r[key] for r in rows] for key in rows[0]}
+
+
+def extract(
+    batch: dict[str, np.ndarray], settings: Settings, ocr: bool
+) -> Iterator[dict[str, list[Any]]]:
+    """Ray task: open each file of the batch and yield its units, BATCH_UNITS at a time,
+    then one END row with the count, or a FAILED row with the reason."""
+    for doc_id, path, media_type in zip(
+        batch["doc_id"], batch["path"], batch["media_type"], strict=True
+    ):
+        count = 0
+        try:
+            opened = open_document(Path(path), str(media_type), settings)
+            units = iter(opened.units)
+            while chunk := [u for _, u in zip(range(BATCH_UNITS), units, strict=False)]:
+                if ocr:
+                    read_missing_text(chunk)
+                yield _columns([_unit_row(doc_id, opened.title, u, settings) for u in chunk])
+                count += len(chunk)
+            yield _columns([_row(doc_id, END, units=count, title=opened.title)])
+        except LOCAL_ERRORS as exc:
+            yield _columns([_row(doc_id, FAILED, error=first_line(exc))])
+
+
+def _unit_row(doc_id: str, title: str, unit: Unit, settings: Settings) -> dict[str, Any]:
+    image = b""
+    if unit.image is not None:
+        image = encode_image(unit.image, settings.image_format, settings.image_quality)
+    return _row(
+        doc_id,
+        UNIT,
+        index=unit.index,
+        modality=str(unit.modality),
+        text=unit.text,
+        image=image,
+        words=json.dumps(unit.words),
+        start_s=math.nan if unit.start_s is None else unit.start_s,
+        end_s=math.nan if unit.end_s is None else unit.end_s,
+        title=title,
+    )
+
+
+def _unit(batch: dict[str, np.ndarray], i: int, with_image: bool) -> Unit:
+    data = batch["image"][i]
+    image = None
+    if with_image and data:
+        with Image.open(io.BytesIO(data)) as img:
+            image = img.convert("RGB")
+    start, end = float(batch["start_s"][i]), float(batch["end_s"][i])
+    return Unit(
+        index=int(batch["index"][i]),
+        modality=Modality(str(batch["modality"][i])),
+        text=str(batch["text"][i]),
+        image=image,
+        start_s=None if math.isnan(start) else start,
+        end_s=None if math.isnan(end) else end,
+        words=[tuple(w) for w in json.loads(str(batch["words"][i]))],
+    )
+
+
+class EmbedActor:
+    """Ray actor: one embedder (and BM25 encoder) for every batch it is given."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.embedder = build_embedder(settings, choose_profile(settings))
+        self.sparse = Bm25Encoder()
+        self.schema = json.dumps(Schema(self.embedder.id, self.embedder.dense_specs()).to_json())
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        rows = [i for i, kind in enumerate(batch["kind"]) if kind == UNIT]
+        points = [""] * len(batch["kind"])
+        errors = [str(e) for e in batch["error"]]
+        try:
+            units = [_unit(batch, i, self.embedder.reads_images) for i in rows]
+            for i, unit, dense in zip(rows, units, self.embedder.embed_units(units), strict=True):
+                terms = self.sparse.document(unit.text) if unit.text else None
+                points[i] = encode(PointRecord("", dense, terms))
+        except LOCAL_ERRORS as exc:
+            for i in rows:
+                errors[i] = f"embedding failed: {first_line(exc)}"
+        batch["point"] = np.array(points, dtype=object)
+        batch["error"] = np.array(errors, dtype=object)
+        batch["schema"] = np.array([self.schema] * len(points), dtype=object)
+        return batch
+
+
+@dataclass
+class _Pending:
+    """A document whose units are arriving."""
+
+    doc: Document
+    path: Path
+    started: bool = False
+    received: int = 0
+    expected: int | None = None
+    error: str = ""
+
+
+def ray_session(settings: Settings) -> Callable[[], None]:
+    """Connect to `RAG_RAY_ADDRESS`, or start a local Ray; returns how to let go of it."""
+    try:
+        import ray
+        from ray.data import DataContext
+    except ImportError as exc:
+        raise MissingExtraError(
+            "rag ingest --distributed needs Ray Data: pip install 'mmrag[distributed]'."
+        ) from exc
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local instance needs no token
+    started = False
+    if not ray.is_initialized():
+        options: dict[str, Any] = {
+            "include_dashboard": False,
+            "log_to_driver": False,
+            "logging_level": logging.WARNING,
+        }
+        if settings.ray_address:
+            options["address"] = settings.ray_address
+        else:
+            options["num_cpus"] = max(2, os.cpu_count() or 2)
+            options["object_store_memory"] = settings.ray_object_store_mb * 1024**2
+        ray.init(**options)
+        started = True
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notes are not for our users
+    context = DataContext.get_current()
+    context.enable_progress_bars = False  # progress is ours, per document and unit
+    context.print_on_execution_start = False
+    return ray.shutdown if started else lambda: None
+
+
+def ingest_distributed(
+    settings: Settings,
+    catalog: Catalog,
+    images: ImageStore,
+    open_store: Callable[[Schema], Store],
+    paths: Iterable[Path],
+    tags: Iterable[str] = (),
+    progress: IngestProgress | None = None,
+) -> IngestReport:
+    """Ingest files through Ray Data; the same outcomes and catalog states as a local run."""
+    started = time.perf_counter()
+    report = IngestReport()
+    tag_list = sorted(set(tags))
+    pending: dict[str, _Pending] = {}
+    for path in discover(paths):
+        admitted = admit(path, tag_list, settings, catalog)
+        if isinstance(admitted, FileOutcome):
+            report.outcomes.append(admitted)
+            if progress:
+                progress.file_finished(admitted)
+        elif admitted.id not in pending:  # the same content twice: once is enough
+            pending[admitted.id] = _Pending(admitted, path)
+    if pending:
+        release = ray_session(settings)
+        try:
+            _run(settings, catalog, images, open_store, pending, report, progress)
+        finally:
+            release()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run(
+    settings: Settings,
+    catalog: Catalog,
+    images: ImageStore,
+    open_store: Callable[[Schema], Store],
+    pending: dict[str, _Pending],
+    report: IngestReport,
+    progress: IngestProgress | None,
+) -> None:
+    import ray
+    from ray.data import ActorPoolStrategy
+
+    reads_images = choose_profile(settings).profile is not Profile.LITE
+    gpus = settings.ray_gpus_per_actor
+    if gpus is None:
+        gpus = 1.0 if ray.cluster_resources().get("GPU", 0) else 0.0
+    files = [
+        {"doc_id": p.doc.id, "path": str(p.path), "media_type": p.doc.media_type}
+        for p in pending.values()
+    ]
+    dataset = (
+        ray.data.from_items(files, override_num_blocks=len(files))
+        .map_batches(
+            extract,
+            batch_size=1,
+            fn_kwargs={"settings": settings, "ocr": wants_ocr(settings, reads_images)},
+        )
+        .map_batches(
+            EmbedActor,
+            batch_size=settings.embed_batch_size * 2,
+            batch_format="numpy",
+            fn_constructor_kwargs={"settings": settings},
+            compute=ActorPoolStrategy(size=settings.ray_embed_actors),
+            num_gpus=gpus or None,
+        )
+    )
+    store: Store | None = None
+    for batch in dataset.iter_batches(batch_size=BATCH_UNITS, batch_format="numpy"):
+        if store is None and any(batch["schema"]):
+            store = open_store(Schema.from_json(json.loads(str(batch["schema"][0]))))
+        _store_batch(batch, store, catalog, images, pending, report, progress)
+    if store is not None:
+        store.flush()
+    for entry in pending.values():  # lost in flight (a worker died): resumable later
+        _close(entry, store, catalog, images, report, progress, "no result came back from Ray")
+
+
+def _store_batch(
+    batch: dict[str, np.ndarray],
+    store: Store | None,
+    catalog: Catalog,
+    images: ImageStore,
+    pending: dict[str, _Pending],
+    report: IngestReport,
+    progress: IngestProgress | None,
+) -> None:
+    """Write the batch's embedded units, document by document, and finish documents whose
+    units have all arrived."""
+    by_doc: dict[str, list[int]] = {}
+    for i, doc_id in enumerate(batch["doc_id"]):
+        by_doc.setdefault(str(doc_id), []).append(i)
+    for doc_id, rows in by_doc.items():
+        entry = pending.get(doc_id)
+        if entry is None:
+            continue
+        units, dense, sparse, keys = [], [], [], []
+        for i in rows:
+            kind, error = str(batch["kind"][i]), str(batch["error"][i])
+            if error:
+                entry.error = entry.error or error
+            if kind == END:
+                entry.expected = int(batch["units"][i])
+            if kind != UNIT:
+                continue
+            entry.doc.title = str(batch["title"][i]) or entry.doc.title
+            point = decode(str(batch["point"][i])) if batch["point"][i] else None
+            if point is None:
+                continue
+            unit = _unit(batch, i, with_image=False)
+            data = batch["image"][i]
+            units.append(unit)
+            dense.append(point.dense)
+            sparse.append(point.sparse)
+            keys.append(images.put(bytes(data)) if data else None)
+        if not entry.started and (units or entry.error or entry.expected is not None):
+            catalog.start(entry.doc)
+            entry.started = True
+            if progress:
+                progress.file_started(entry.path, 0)
+        if units and not entry.error and store is not None:
+            write_units(store, catalog, entry.doc, units, dense, sparse, keys)
+            entry.received += len(units)
+            if progress:
+                progress.units_done(len(units))
+        if entry.error or entry.received == entry.expected:
+            _close(entry, store, catalog, images, report, progress, entry.error)
+            del pending[doc_id]
+
+
+def _close(
+    entry: _Pending,
+    store: Store | None,
+    catalog: Catalog,
+    images: ImageStore,
+    report: IngestReport,
+    progress: IngestProgress | None,
+    error: str,
+) -> None:
+    doc = entry.doc
+    if error:
+        if not entry.started:
+            catalog.start(doc)
+        discard(store, catalog, images, doc, error)
+        outcome = FileOutcome(str(entry.path), "failed", doc.id, reason=error)
+    else:
+        catalog.finish(doc.id, entry.received)
+        outcome = FileOutcome(str(entry.path), "ingested", doc.id, entry.received)
+    report.outcomes.append(outcome)
+    if progress:
+        progress.file_finished(outcome)
