@@ -191,7 +191,7 @@ def capacity(rows: list[dict]) -> list[str]:
         for q in ("scalar", "binary"):
             need = pages * (ram[q] + hnsw) * replicas / 1e9
             disk = pages * (full + payload) * replicas / 1e9
-            nodes = max(1, int(np.ceil(need / (node_ram * 0.7))))
+            nodes = max(replicas, int(np.ceil(need / (node_ram * 0.7))))  # a replica per node
             lines.append(
                 f"{pages / 1e6:.0f}M pages, {q}, {replicas} replicas: RAM {pages:.0e} x"
                 f" {ram[q] + hnsw} B x {replicas} = {need:.0f} GB -> {nodes} node(s) of"

@@ -8,7 +8,7 @@ the speech of its time range; an audio-only file gives one unit per transcript w
 """
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ingest.pdf import render_workers
 from ingest.source import OpenedSource
+from ingest.workers import stream_in_worker
 from rag.config import Settings
 from rag.errors import CorruptFileError, MissingExtraError, TooLargeError, first_line
 from rag.records import Modality, Unit
@@ -200,8 +202,16 @@ def _guarded(units: Iterator[Unit]) -> Iterator[Unit]:
         raise CorruptFileError(f"the file breaks off ({first_line(exc)})") from exc
 
 
+def _streams(settings: Settings) -> Callable[..., Iterator[Any]]:
+    """How decoders run: in worker processes where the PDF renderer would use them
+    (RAG_RENDER_WORKERS; 2+ workers), else in this process."""
+    if render_workers(settings.render_workers) > 1:
+        return stream_in_worker
+    return lambda target, *args: target(*args)
+
+
 def _audio_units(path: Path, settings: Settings) -> Iterator[Unit]:
-    spoken = windows(transcribe(path, settings), settings.asr_window_s)
+    spoken = windows(_streams(settings)(transcribe, path, settings), settings.asr_window_s)
     for i, (start, end, text) in enumerate(spoken):
         yield Unit(i, Modality.AUDIO, text, start_s=round(start, 2), end_s=round(end, 2))
 
@@ -209,15 +219,19 @@ def _audio_units(path: Path, settings: Settings) -> Iterator[Unit]:
 def _video_units(
     path: Path, settings: Settings, duration: float, has_audio: bool
 ) -> Iterator[Unit]:
-    speech = list(transcribe(path, settings)) if has_audio else []
-    frames = keyframes(path, settings.video_frame_interval_s, settings.video_scene_change)
-    held: tuple[float, Image.Image] | None = None
-    index = 0
-    for taken in chain(frames, [None]):  # a frame's range ends where the next one starts
-        if held is not None:
-            start, frame = held
-            end = taken[0] if taken is not None else max(duration, start)
-            text = _said(speech, start, end)
-            yield Unit(index, Modality.VIDEO, text, frame, round(start, 2), round(end, 2))
-            index += 1
-        held = taken
+    stream = _streams(settings)
+    frames = stream(keyframes, path, settings.video_frame_interval_s, settings.video_scene_change)
+    try:  # with workers, frames are decoded while the speech is transcribed
+        speech = list(stream(transcribe, path, settings)) if has_audio else []
+        held: tuple[float, Image.Image] | None = None
+        index = 0
+        for taken in chain(frames, [None]):  # a frame's range ends where the next one starts
+            if held is not None:
+                start, frame = held
+                end = taken[0] if taken is not None else max(duration, start)
+                text = _said(speech, start, end)
+                yield Unit(index, Modality.VIDEO, text, frame, round(start, 2), round(end, 2))
+                index += 1
+            held = taken
+    finally:
+        frames.close()

@@ -138,7 +138,11 @@ class Settings(BaseSettings):
 
     max_file_mb: float = Field(512, gt=0, description="Files above this size are refused.")
     render_workers: int = Field(
-        0, ge=0, le=64, description="Processes rendering long PDFs; 0 = cores - 2, at most 4."
+        0,
+        ge=0,
+        le=64,
+        description="Processes rendering long PDFs and decoding recordings; 0 = cores - 2,"
+        " at most 4; 1 = in this process.",
     )
     ray_address: str | None = Field(
         None,

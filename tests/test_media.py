@@ -151,3 +151,25 @@ def test_a_matroska_video_is_read_like_mp4(rag: RAG, tmp_path: Path) -> None:
     assert sniff(mkv) == "video/x-matroska"
     report = rag.ingest([mkv])
     assert report.outcomes[0].status == "ingested" and report.outcomes[0].units >= 3
+
+
+def test_worker_processes_decode_to_the_same_units(
+    media_rag: RAG, tmp_path: Path, embedder
+) -> None:
+    settings = Settings(data_dir=tmp_path / "w", video_frame_interval_s=8, render_workers=2)
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(CLIP.read_bytes()[: CLIP.stat().st_size // 2] + bytes(range(256)) * 64)
+    with RAG(settings, embedder=embedder) as workers:
+        report = workers.ingest([CLIP, TALK, cut])
+        assert [o.status for o in report.outcomes[:2]] == ["ingested", "ingested"]
+
+        def units(rag: RAG) -> list[tuple]:
+            store = rag.store(with_embedder=False)
+            rows = [p for batch in store.scroll() for _, p in batch if p["source"] != cut.name]
+            return sorted(
+                (p["source"], p["unit"], p["start_s"], p["end_s"], p["text"]) for p in rows
+            )
+
+        assert units(workers) == units(media_rag)
+        assert report.outcomes[2].status in ("ingested", "failed")  # cut mid-stream: either way
+        assert "\n" not in (report.outcomes[2].reason or "")
