@@ -174,6 +174,8 @@ def ingest(
     """Ingest documents. Example: rag ingest reports/ slides.pptx --tag q3 --exclude '*draft*'"""
     from ingest.pipeline import discover
 
+    if watch and distributed:
+        raise typer.BadParameter("--watch and --distributed cannot be combined.")
     if password:
         state.settings = Settings.load(state.settings, pdf_password=password)
     with _open() as rag:

@@ -26,12 +26,21 @@ def _rag(data: Path, qdrant: Path | None, *args: str):
     return runner.invoke(app, ["--data-dir", str(data), *where, *args])
 
 
-def _search(data: Path, qdrant: Path | None) -> tuple[tuple[str, int], set[tuple[str, int]]]:
-    """The best hit and the set of the top 5 (equal fused scores may swap places)."""
+def _state(data: Path, qdrant: Path | None) -> tuple[tuple[str, int], dict[str, tuple]]:
+    """The best hit for the question, and every point's payload essentials: what a
+    restore must bring back (lower ranks may swap between engines on equal scores)."""
     result = _rag(data, qdrant, "search", QUESTION, "--json")
     assert result.exit_code == 0, result.output
-    hits = [(h["source"], h["page"]) for h in json.loads(result.stdout)]
-    return hits[0], set(hits)
+    best = json.loads(result.stdout)[0]
+    url = f"path:{qdrant}" if qdrant else None
+    with RAG(Settings(data_dir=data, qdrant_url=url)) as rag:
+        store = rag.store(with_embedder=False)
+        points = {
+            pid: (p["document_id"], p["page"], p["text"], p["image"], tuple(p["tags"]))
+            for batch in store.scroll()
+            for pid, p in batch
+        }
+    return (best["source"], best["page"]), points
 
 
 def test_the_whole_api_runs_on_the_server_path(tmp_path: Path, embedder) -> None:
@@ -69,27 +78,27 @@ def test_the_whole_api_runs_on_the_server_path(tmp_path: Path, embedder) -> None
 def test_backup_and_restore_between_server_and_embedded_stores(tmp_path: Path) -> None:
     server, server_data = tmp_path / "q1", tmp_path / "d1"
     assert _rag(server_data, server, "ingest", *map(str, SAMPLE_PDFS[:2])).exit_code == 0
-    expected = _search(server_data, server)
+    expected = _state(server_data, server)
     archive = tmp_path / "server.tar"
     result = _rag(server_data, server, "backup", str(archive))
     assert result.exit_code == 0, result.output
     # server -> another server, server -> embedded, embedded -> server
     assert _rag(tmp_path / "d2", tmp_path / "q2", "restore", str(archive)).exit_code == 0
-    assert _search(tmp_path / "d2", tmp_path / "q2") == expected
+    assert _state(tmp_path / "d2", tmp_path / "q2") == expected
     assert _rag(tmp_path / "d3", None, "restore", str(archive)).exit_code == 0
-    assert _search(tmp_path / "d3", None) == expected
+    assert _state(tmp_path / "d3", None) == expected
     embedded_archive = tmp_path / "embedded.tar"
     assert _rag(tmp_path / "d3", None, "backup", str(embedded_archive)).exit_code == 0
     result = _rag(tmp_path / "d4", tmp_path / "q4", "restore", str(embedded_archive))
     assert result.exit_code == 0, result.output
-    assert _search(tmp_path / "d4", tmp_path / "q4") == expected
+    assert _state(tmp_path / "d4", tmp_path / "q4") == expected
     assert not (tmp_path / "d4" / "store").exists()  # the shard was only the source
     again = _rag(tmp_path / "d4", tmp_path / "q4", "restore", str(archive))
     assert again.exit_code == 1 and "--replace" in again.output
     assert (
         _rag(tmp_path / "d4", tmp_path / "q4", "restore", str(archive), "--replace").exit_code == 0
     )
-    assert _search(tmp_path / "d4", tmp_path / "q4") == expected
+    assert _state(tmp_path / "d4", tmp_path / "q4") == expected
 
 
 def test_an_unreachable_server_is_one_line(tmp_path: Path) -> None:
