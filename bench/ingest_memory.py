@@ -84,7 +84,8 @@ def peak_rss_mb(file: Path, data: Path) -> tuple[float, float, str]:
     seconds = time.perf_counter() - started
     if status:
         raise SystemExit(f"rag ingest {file} failed:\n{stderr[-2000:]}")
-    return usage.ru_maxrss / 1024, seconds, stderr.strip().splitlines()[-1]
+    summary = " ".join(stderr[stderr.rindex("Ingested") :].split())  # rich wraps it
+    return usage.ru_maxrss / 1024, seconds, summary
 
 
 def main() -> None:
@@ -93,8 +94,10 @@ def main() -> None:
         raise SystemExit("bench/data/refman.pdf is missing: run bench/fetch_corpus.sh")
     cases = {
         "PDF, 20 pages (excerpt)": excerpt(refman, 20, DATA / "refman-20.pdf"),
+        "PDF, 500 pages (excerpt)": excerpt(refman, 500, DATA / "refman-500.pdf"),
         "PDF, 2,415 pages (R reference manual)": refman,
         "MP3, 1 minute": recording(DATA / "speech-1min.mp3", 60),
+        "MP3, 15 minutes": recording(DATA / "speech-15min.mp3", 900),
         "MP3, 60 minutes": recording(DATA / "speech-60min.mp3", 3600),
     }
     rows = []
