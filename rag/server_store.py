@@ -294,8 +294,12 @@ class ServerCollections:
         self._alias = settings.collection
         try:
             self._client = connect(settings)
+        except (*SERVER_ERRORS, RuntimeError) as exc:  # local mode: folder held elsewhere
+            raise StoreError(f"Cannot open Qdrant at {settings.qdrant_url}: {exc}") from exc
+        try:
             self._client.get_collections()  # fail here, with the URL, when unreachable
         except (*SERVER_ERRORS, RuntimeError) as exc:
+            self._client.close()
             raise StoreError(
                 f"Cannot reach the Qdrant server at {settings.qdrant_url}: {exc}"
             ) from exc
