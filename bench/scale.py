@@ -177,36 +177,42 @@ def _child(args: argparse.Namespace) -> None:
 
 
 def capacity(rows: list[dict]) -> list[str]:
-    """Memory and disk per unit from the model of Qdrant's storage, checked against the
-    measured disk, then the cluster arithmetic for 10M and 100M pages."""
-    full = DIM * 4  # float32 vector on disk
-    ram = {"none": full, "scalar": DIM, "binary": DIM // 8}  # what stays in RAM per vector
-    hnsw = 16 * 2 * 4 + 16 * 4  # m=16: level-0 links (2m x 4 B) plus upper levels, about
-    payload = 2_000  # ~1.5 kB text plus fields, on disk
-    lines = ["RAM per million units (vectors kept in RAM + HNSW links; payloads on disk):"]
-    for q, b in ram.items():
-        lines.append(f"  {q:>6}: 1e6 x ({b} + {hnsw}) B = {(b + hnsw) / 1e3:.2f} GB")
-    lines.append(
-        f"Disk per million: 1e6 x ({full} vector + {payload} payload) B ="
-        f" {(full + payload) / 1e3:.1f} GB (+ sparse vectors, WAL)"
-    )
-    measured = [r for r in rows if r["size"] >= 100_000]
-    for r in measured:
+    """RAM and disk per unit, measured where this run built an HNSW index at the largest
+    size (else from the model of Qdrant's storage), then the cluster arithmetic for 10M
+    and 100M pages."""
+    full, links = DIM * 4, 16 * 2 * 4 + 16 * 4  # float32 vector; HNSW m=16 links, about
+    kept = {"scalar": DIM, "binary": DIM // 8}  # the quantized copy in RAM per vector
+    ram = {q: b + links for q, b in kept.items()}
+    disk = {q: full + 2_000 + b for q, b in kept.items()}  # vector, payload, quantized copy
+    lines = []
+    for q in kept:
+        indexed = [r for r in rows if r["hnsw"] and r["quantization"] == q]
+        if indexed:
+            r = max(indexed, key=lambda r: r["size"])
+            ram[q] = r["anon_rss_mb"] * 1e6 / r["size"]
+            disk[q] = r["disk_mb"] * 1e6 / r["size"]
+            lines.append(
+                f"{q}: measured at {r['size']:,} units with HNSW: heap {r['anon_rss_mb']:.0f} MB"
+                f" -> {ram[q]:.0f} B per unit in RAM; disk {disk[q]:.0f} B per unit"
+            )
+    if "binary" not in {r["quantization"] for r in rows if r["hnsw"]}:
+        ram["binary"] = ram["scalar"] - (kept["scalar"] - kept["binary"])
+        disk["binary"] = disk["scalar"] - (kept["scalar"] - kept["binary"])
         lines.append(
-            f"  measured {r['size']:,} {r['quantization']}: {r['disk_mb'] / r['size'] * 1e3:.1f} GB"
-            f" disk per million; heap {r['anon_rss_mb']:.0f} MB, mapped store pages"
-            f" {r['file_rss_mb']:.0f} MB"
+            f"binary: the scalar figures less the smaller copy ({kept['scalar']} - "
+            f"{kept['binary']} B): {ram['binary']:.0f} B per unit in RAM"
         )
-    node_ram, replicas = 64, 2
+    node_ram, usable, replicas = 64, 0.7, 2
     for pages in (10_000_000, 100_000_000):
-        for q in ("scalar", "binary"):
-            need = pages * (ram[q] + hnsw) * replicas / 1e9
-            disk = pages * (full + payload) * replicas / 1e9
-            nodes = max(replicas, int(np.ceil(need / (node_ram * 0.7))))  # a replica per node
+        for q in kept:
+            need = pages * ram[q] * replicas / 1e9
+            space = pages * disk[q] * replicas / 1e12
+            nodes = max(replicas, int(np.ceil(need / (node_ram * usable))))  # a replica a node
             lines.append(
                 f"{pages / 1e6:.0f}M pages, {q}, {replicas} replicas: RAM {pages:.0e} x"
-                f" {ram[q] + hnsw} B x {replicas} = {need:.0f} GB -> {nodes} node(s) of"
-                f" {node_ram} GB at 70% use; disk {disk / 1e3:.1f} TB"
+                f" {ram[q]:.0f} B x {replicas} = {need:.0f} GB -> {nodes} nodes of {node_ram} GB"
+                f" at {usable:.0%}; disk {pages:.0e} x {disk[q]:.0f} B x {replicas} ="
+                f" {space:.2f} TB"
             )
     return lines
 
