@@ -13,7 +13,6 @@ the same full-size pages. Results also go to bench/results/embed_gpu.json.
 """
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -23,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import pymupdf
+from save_results import save_results
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+
 
 from ingest.pdf import render  # noqa: E402
 from rag.models.visual import PIXELS_PER_TOKEN, VisualEmbedder, fit_to_tokens  # noqa: E402
@@ -139,9 +140,7 @@ def main() -> None:
         f"{results['baseline_pages_per_s']:.1f} pages/s; query encode p50 "
         f"{results['query_ms_p50']:.1f} ms"
     )
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "embed_gpu.json").write_text(json.dumps(results, indent=2))
+    save_results("embed_gpu", results)
 
 
 if __name__ == "__main__":

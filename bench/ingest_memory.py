@@ -21,6 +21,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pymupdf
+from save_results import save_results
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -110,9 +111,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for r in rows:
         print(f"| {r['case']} | {r['peak_rss_mb']:.0f} | {r['seconds']:.0f} | {r['summary']} |")
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "ingest_memory.json").write_text(json.dumps(rows, indent=2))
+    save_results("ingest_memory", rows)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ ratios, because this machine is noisy. Results also go to bench/results/ingest_p
 
 import argparse
 import io
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import pymupdf
+from save_results import save_results
 
 from ingest.images import ImageStore
 from ingest.pdf import render
@@ -152,20 +152,16 @@ def main() -> None:
     for name, r in enc.items():
         ms, speed = r["s_per_page"] * 1e3, base / r["s_per_page"]
         print(f"| {name} | {ms:.0f} | {r['kb']:.0f} | {speed:.1f}x |")
-    results = Path(__file__).parent / "results"
-    results.mkdir(exist_ok=True)
-    (results / "ingest_pdf.json").write_text(
-        json.dumps(
-            {
-                "pdf": args.pdf.name,
-                "dpi": args.dpi,
-                "model_load_s": load_s,
-                "end_to_end": e2e,
-                "stages_s": stage_s,
-                "encoders": enc,
-            },
-            indent=2,
-        )
+    save_results(
+        "ingest_pdf",
+        {
+            "pdf": args.pdf.name,
+            "dpi": args.dpi,
+            "model_load_s": load_s,
+            "end_to_end": e2e,
+            "stages_s": stage_s,
+            "encoders": enc,
+        },
     )
 
 

@@ -26,6 +26,7 @@ import av
 import pymupdf
 from ingest_pdf import _excerpt  # the same page excerpt as the stage benchmark
 from PIL import Image
+from save_results import save_results
 
 from ingest.media import transcribe
 from ingest.pdf import open_pdf
@@ -138,9 +139,7 @@ def main() -> None:
         "real_time_factor": round((time.perf_counter() - started) / duration, 3),
     }
     print(json.dumps(result, indent=2))
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "ingest.json").write_text(json.dumps(result, indent=2))
+    save_results("ingest", result)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ in the same run, `CrossEncoder.rank` with default settings on full-size pages.
 """
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from save_results import save_results
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -82,9 +82,7 @@ def main() -> None:
         f"{result['ours_ms_p95']:.0f} ms; CrossEncoder.rank defaults p50 "
         f"{result['baseline_ms_p50']:.0f} ms ({ratio:.1f}x ours)"
     )
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "rerank_gpu.json").write_text(json.dumps(result, indent=2))
+    save_results("rerank_gpu", result)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from save_results import save_results
 
 DIM, TERMS, VOCAB, BATCH = 2048, 40, 30_000, 256
 WORDS = "the quick brown fox jumps over the lazy dog while pages render ".split()
@@ -256,9 +257,7 @@ def main() -> None:
         )
     plan = capacity(rows)
     print("\n".join(plan))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "scale.json").write_text(json.dumps({"runs": rows, "capacity": plan}, indent=2))
+    save_results("scale", {"runs": rows, "capacity": plan})
 
 
 if __name__ == "__main__":

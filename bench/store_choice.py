@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from save_results import save_results
 
 DIM, PASSAGES, TERMS, VOCAB, BATCH = 384, 3, 40, 30_000, 512
 
@@ -231,9 +232,7 @@ def main() -> None:
             f"{loc['p95_ms'] / e['p95_ms']:.0f}x at p95, upserts "
             f"{e['upsert_points_per_s'] / loc['upsert_points_per_s']:.1f}x faster"
         )
-    results = Path(__file__).parent / "results"
-    results.mkdir(exist_ok=True)
-    (results / "store_choice.json").write_text(json.dumps(rows, indent=2))
+    save_results("store_choice", rows)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from gradio_client import Client
+from save_results import save_results
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -113,9 +114,7 @@ def main() -> None:
         "queue_concurrency": 4,
     }
     print(json.dumps(result, indent=2))
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "ui_load.json").write_text(json.dumps(result, indent=2))
+    save_results("ui_load", result)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from ingest.pipeline import (
     admit,
     discard,
     discover,
+    in_batches,
     open_document,
     read_missing_text,
     wants_ocr,
@@ -41,7 +43,7 @@ from ingest.pipeline import (
 )
 from rag.catalog import Catalog
 from rag.config import Profile, Settings
-from rag.errors import IngestError, MissingExtraError, first_line
+from rag.errors import ConfigError, IngestError, MissingExtraError, first_line
 from rag.models.sparse import Bm25Encoder
 from rag.point_dump import decode, encode
 from rag.profiles import build_embedder, choose_profile
@@ -49,6 +51,7 @@ from rag.records import Document, FileOutcome, IngestReport, Modality, Unit
 from rag.store import PointRecord, Schema, Store
 
 UNIT, END, FAILED = "unit", "end", "failed"
+CONNECT_TIMEOUT_S = 5
 LOCAL_ERRORS = (IngestError, OSError, RuntimeError, ValueError)
 
 
@@ -87,8 +90,7 @@ def extract(
         count = 0
         try:
             opened = open_document(Path(path), str(media_type), settings)
-            units = iter(opened.units)
-            while chunk := [u for _, u in zip(range(BATCH_UNITS), units, strict=False)]:
+            for chunk in in_batches(opened.units, BATCH_UNITS):
                 if ocr:
                     read_missing_text(chunk)
                 yield _columns([_unit_row(doc_id, opened.title, u, settings) for u in chunk])
@@ -172,6 +174,20 @@ class _Pending:
     error: str = ""
 
 
+def require_reachable(address: str) -> None:
+    """Refuse a cluster address nobody answers at: Ray itself retries it for ever.
+    `auto` (this machine's cluster, found through a local file) is left to Ray."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address == "auto" or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"No Ray cluster answers at {address} (RAG_RAY_ADDRESS): {exc.strerror or exc}."
+        ) from exc
+
+
 def ray_session(settings: Settings) -> Callable[[], None]:
     """Connect to `RAG_RAY_ADDRESS`, or start a local Ray; returns how to let go of it."""
     try:
@@ -190,11 +206,16 @@ def ray_session(settings: Settings) -> Callable[[], None]:
             "logging_level": logging.WARNING,
         }
         if settings.ray_address:
+            require_reachable(settings.ray_address)
             options["address"] = settings.ray_address
         else:
             options["num_cpus"] = max(2, os.cpu_count() or 2)
             options["object_store_memory"] = settings.ray_object_store_mb * 1024**2
-        ray.init(**options)
+        try:
+            ray.init(**options)
+        except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
+            where = settings.ray_address or "this machine"
+            raise ConfigError(f"Cannot start Ray on {where}: {first_line(exc)}") from exc
         started = True
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notes are not for our users
     context = DataContext.get_current()

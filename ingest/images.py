@@ -41,10 +41,7 @@ class ImageStore:
 
     def save(self, image: Image.Image) -> str:
         """Encode and store an image; returns its key (`<sha256>.<ext>`)."""
-        return self.put(self.encode(image))
-
-    def encode(self, image: Image.Image) -> bytes:
-        return encode_image(image, self.fmt, self.quality)
+        return self.put(encode_image(image, self.fmt, self.quality))
 
     def put(self, data: bytes) -> str:
         """Store encoded bytes under their content hash; returns the key."""

@@ -109,7 +109,9 @@ def open_document(
     return loader(path, settings)
 
 
-def _batches(units: Iterator[Unit], size: int) -> Iterator[list[Unit]]:
+def in_batches(units: Iterable[Unit], size: int) -> Iterator[list[Unit]]:
+    """Units in lists of `size` (the last may be shorter), read lazily."""
+    units = iter(units)
     while batch := list(islice(units, size)):
         yield batch
 
@@ -265,7 +267,7 @@ class Ingestor:
         self, doc: Document, units: Iterator[Unit], progress: IngestProgress | None
     ) -> int:
         count = 0
-        for batch in _batches(units, BATCH_UNITS):
+        for batch in in_batches(units, BATCH_UNITS):
             if self.ocr:
                 read_missing_text(batch)
             keys = [self.images.save(u.image) if u.image is not None else None for u in batch]

@@ -23,7 +23,14 @@ from ingest.images import ImageStore
 from ingest.pipeline import Ingestor, IngestProgress, discover
 from rag.ask import AnswerStream, History
 from rag.ask import ask as ask_question
-from rag.backup import BackupError, load_points, read_manifest, restore_backup, write_backup
+from rag.backup import (
+    BackupError,
+    empty_data_dir,
+    load_points,
+    read_manifest,
+    restore_backup,
+    write_backup,
+)
 from rag.catalog import Catalog
 from rag.config import Settings
 from rag.edge_store import folder_bytes
@@ -140,7 +147,8 @@ class RAG:
         when a later call needs the embedder, as a fresh open would be. The first ingest
         creates the collection and points the collection name at it.
         """
-        self.collections.active()  # reach the store before loading a model
+        if self._store is None:
+            self.collections.active()  # reach the store (a server may be down) before a model
         schema = Schema(self.embedder.id, self.embedder.dense_specs()) if with_embedder else None
         return self._open_store(schema)
 
@@ -326,7 +334,7 @@ class RAG:
     def restore(self, backup: Path, replace: bool = False) -> dict[str, Any]:
         """Replace this data directory's contents (and the collection) with a backup,
         then check that points and catalogued units agree."""
-        read_manifest(backup)  # a foreign file is refused before anything is looked at
+        manifest = read_manifest(backup)  # a foreign file is refused before anything else
         self.close()
         self.collections.check_free()  # refuses while another process has the store
         if not replace and self.has_store and self.store(with_embedder=False).count():
@@ -335,15 +343,20 @@ class RAG:
                 " already holds points; restore into an empty one or pass --replace."
             )
         self.close()
-        manifest = restore_backup(backup, self.settings.data_dir, replace)
+        restore_backup(backup, self.settings.data_dir, replace)
         if not (manifest.get("store", "embedded") == "embedded" == self.collections.kind):
-            load_points(
-                self.settings.data_dir,
-                manifest,
-                self.collections,
-                self.catalog,
-                self.settings.collection,
-            )
+            try:
+                load_points(
+                    self.settings.data_dir,
+                    manifest,
+                    self.collections,
+                    self.catalog,
+                    self.settings.collection,
+                )
+            except BackupError:  # leave the data directory empty, not half restored
+                self.close()
+                empty_data_dir(self.settings.data_dir)
+                raise
         self.close()  # drop handles to the files the restore replaced
         points = self.store(with_embedder=False).count() if self.has_store else 0
         units = sum(d.units for d in self.documents() if d.status is Status.DONE)

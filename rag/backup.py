@@ -21,13 +21,14 @@ import tarfile
 import tempfile
 import time
 from contextlib import closing
+from itertools import chain, count, islice
 from pathlib import Path
 
 from rag.catalog import Catalog
 from rag.edge_store import EdgeCollections
-from rag.errors import RagError
+from rag.errors import RagError, first_line
 from rag.point_dump import read_chunks, write_chunk
-from rag.store import Collections, Schema, Store
+from rag.store import Collections, Schema, Store, replace_collection
 
 FORMAT = 1
 MANIFEST = "mmrag-backup.json"
@@ -81,23 +82,15 @@ def write_backup(
 
 def _add_points(tar: tarfile.TarFile, store: Store, tmp: Path) -> None:
     """Every point with its vectors, as gzipped JSON-lines chunks of CHUNK points."""
-    chunk: list = []
-    number = 0
-
-    def flush() -> None:
-        nonlocal chunk, number
+    points = chain.from_iterable(store.points(256))
+    for number in count():
+        chunk = list(islice(points, CHUNK))
+        if not chunk:
+            return
         path = tmp / f"points-{number:05d}.jsonl.gz"
         write_chunk(path, chunk)
         tar.add(path, f"{POINTS}/{path.name}")
         path.unlink()
-        chunk, number = [], number + 1
-
-    for batch in store.points(256):
-        chunk.extend(batch)
-        if len(chunk) >= CHUNK:
-            flush()
-    if chunk:
-        flush()
 
 
 def _skip_locks(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
@@ -120,9 +113,9 @@ def read_manifest(backup: Path) -> dict:
     return manifest
 
 
-def restore_backup(backup: Path, data_dir: Path, replace: bool) -> dict:
-    """Unpack `backup` into `data_dir` (emptied first when `replace`)."""
-    manifest = read_manifest(backup)
+def restore_backup(backup: Path, data_dir: Path, replace: bool) -> None:
+    """Unpack `backup` (its manifest already read) into `data_dir` (emptied first when
+    `replace`)."""
     catalog = data_dir / "catalog.sqlite3"
     if catalog.exists() and not replace:
         with closing(sqlite3.connect(catalog)) as db:
@@ -138,51 +131,50 @@ def restore_backup(backup: Path, data_dir: Path, replace: bool) -> dict:
                 tarfile.data_filter(member, str(data_dir))
     except tarfile.TarError as exc:
         raise BackupError(f"{backup} holds an unsafe or broken entry ({exc}).") from exc
-    for name in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm"):
-        (data_dir / name).unlink(missing_ok=True)
-    for name in ("store", "images", "uploads", POINTS):
-        shutil.rmtree(data_dir / name, ignore_errors=True)
+    empty_data_dir(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     with tarfile.open(backup) as tar:
         tar.extractall(data_dir, filter="data")
     (data_dir / MANIFEST).unlink(missing_ok=True)
-    return manifest
+
+
+def empty_data_dir(data_dir: Path) -> None:
+    """Remove what a backup holds from `data_dir`: catalog, store, images, uploads."""
+    for name in ("catalog.sqlite3", "catalog.sqlite3-wal", "catalog.sqlite3-shm"):
+        (data_dir / name).unlink(missing_ok=True)
+    for name in ("store", "images", "uploads", POINTS):
+        shutil.rmtree(data_dir / name, ignore_errors=True)
 
 
 def load_points(
     data_dir: Path, manifest: dict, collections: Collections, catalog: Catalog, collection: str
 ) -> None:
     """Upsert a restored backup's points into a new collection of `collections`, point
-    the collection name at it and drop the ones it replaces; remove the unpacked source."""
+    the collection name at it and drop the ones it replaces; remove the unpacked source.
+    Points that cannot be read or stored are one BackupError."""
     dump = data_dir / POINTS
     source = None
-    if dump.exists():
-        batches = read_chunks(sorted(dump.glob("*.jsonl.gz")))
-        schema = Schema.from_json(manifest["schema"]) if manifest.get("schema") else None
-    else:
-        shards = EdgeCollections(data_dir / "store", catalog, collection)
-        physical = shards.active()
-        if physical is None:
-            return
-        source = shards.open(physical, None)
-        batches, schema = source.points(256), source.schema
-    if schema is None:
-        return
-    target = collections.new_name()
-    store = collections.open(target, schema)
     try:
-        for batch in batches:
-            store.upsert(batch)
-        store.flush()
-    except BaseException:
-        store.close()
-        collections.drop(target)
+        if dump.exists():
+            if not manifest.get("schema"):
+                return
+            schema = Schema.from_json(manifest["schema"])
+            batches = read_chunks(sorted(dump.glob("*.jsonl.gz")))
+        else:
+            shards = EdgeCollections(data_dir / "store", catalog, collection)
+            physical = shards.active()
+            if physical is None:
+                return
+            source = shards.open(physical, None)
+            batches, schema = source.points(256), source.schema
+        replace_collection(collections, schema, batches).close()
+    except RagError:
         raise
+    except Exception as exc:  # a damaged file, or vectors the engine refuses
+        raise BackupError(f"The backup's points cannot be restored ({first_line(exc)}).") from exc
     finally:
         if source is not None:
             source.close()
-    store.close()
-    collections.switch(target)
     for stale in collections.others():
         collections.drop(stale)
     shutil.rmtree(dump, ignore_errors=True)

@@ -27,8 +27,11 @@ from rag.store import (
     Schema,
     ScoredRecord,
     SparseVector,
+    attach_ranks,
+    filter_terms,
     point_record,
     require_schema,
+    scored_record,
 )
 
 FIELD_TYPES = {"keyword": qe.PayloadSchemaType.Keyword, "float": qe.PayloadSchemaType.Float}
@@ -38,15 +41,7 @@ def to_qdrant_filter(flt: SearchFilter | None) -> qe.Filter | None:
     """Our filter as a Qdrant filter: every condition must hold; lists match any value."""
     if not flt:
         return None
-    must = [
-        qe.FieldCondition(key, match=qe.MatchAny(values))
-        for key, values in (
-            ("document_id", flt.documents),
-            ("modality", flt.modalities),
-            ("tags", flt.tags),
-        )
-        if values
-    ]
+    must = [qe.FieldCondition(key, match=qe.MatchAny(values)) for key, values in filter_terms(flt)]
     if flt.added_after is not None or flt.added_before is not None:
         must.append(
             qe.FieldCondition(
@@ -151,10 +146,6 @@ class EdgeStore:
             edge_points.append(qe.Point(p.id, vectors, p.payload))
         self._shard.update(qe.UpdateOperation.upsert_points(edge_points))
 
-    def delete_points(self, ids: list[str]) -> None:
-        if ids:
-            self._shard.update(qe.UpdateOperation.delete_points(ids))
-
     def delete_document(self, document_id: str) -> None:
         self._shard.update(
             qe.UpdateOperation.delete_points_by_filter(
@@ -172,25 +163,23 @@ class EdgeStore:
 
     def scroll(self, batch: int = 64) -> Iterator[list[tuple[str, dict[str, Any]]]]:
         """Every point's (id, payload), a batch at a time (vectors stay in the engine)."""
-        offset = None
-        while True:
-            request = qe.ScrollRequest(offset=offset, limit=batch, with_payload=True)
-            records, offset = self._shard.scroll(request)
-            if records:
-                yield [(str(r.id), dict(r.payload or {})) for r in records]
-            if offset is None:
-                return
+        for records in self._records(batch, vectors=False):
+            yield [(str(r.id), dict(r.payload or {})) for r in records]
 
     def points(self, batch: int = 64) -> Iterator[list[PointRecord]]:
         """Every point with its vectors, a batch at a time (backups, migrations)."""
+        for records in self._records(batch, vectors=True):
+            yield [point_record(r) for r in records]
+
+    def _records(self, batch: int, vectors: bool) -> Iterator[list[Any]]:
         offset = None
         while True:
             request = qe.ScrollRequest(
-                offset=offset, limit=batch, with_payload=True, with_vector=True
+                offset=offset, limit=batch, with_payload=True, with_vector=vectors
             )
             records, offset = self._shard.scroll(request)
             if records:
-                yield [point_record(r) for r in records]
+                yield records
             if offset is None:
                 return
 
@@ -252,21 +241,12 @@ class EdgeStore:
                 ],
             )
         if not explain:
-            return [self._record(p) for p in self._shard.query(main)]
+            return [scored_record(p) for p in self._shard.query(main)]
         alone = [qe.QueryRequest(limit=candidates, query=q, filter=flt) for q in queries.values()]
         results = self._shard.query_batch(qe.QueryBatchRequest([main, *alone]))
-        ranks = {
-            name: {str(p.id): (i + 1, p.score) for i, p in enumerate(points)}
-            for name, points in zip(queries, results[1:], strict=True)
-        }
-        records = [self._record(p) for p in results[0]]
-        for r in records:
-            r.ranks = {name: ranks[name].get(r.id, (None, None)) for name in queries}
+        records = [scored_record(p) for p in results[0]]
+        attach_ranks(records, dict(zip(queries, results[1:], strict=True)))
         return records
-
-    @staticmethod
-    def _record(p: Any) -> ScoredRecord:
-        return ScoredRecord(str(p.id), p.score, dict(p.payload or {}), dict(p.vector or {}))
 
 
 class EdgeCollections:

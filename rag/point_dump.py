@@ -45,14 +45,11 @@ def decode(line: str) -> PointRecord:
     )
 
 
-def write_chunk(path: Path, points: Iterable[PointRecord]) -> int:
-    """Write points to a gzipped JSON-lines file; return how many."""
-    count = 0
+def write_chunk(path: Path, points: Iterable[PointRecord]) -> None:
+    """Write points to a gzipped JSON-lines file."""
     with gzip.open(path, "wt", encoding="utf-8") as out:
         for point in points:
             out.write(encode(point) + "\n")
-            count += 1
-    return count
 
 
 def read_chunks(paths: Iterable[Path], batch: int = 64) -> Iterator[list[PointRecord]]:

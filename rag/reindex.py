@@ -9,14 +9,14 @@ leaves the old one in place (its half-built successor is removed by the next run
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ingest.images import ImageStore, open_stored
 from rag.models.embedder import Embedder
 from rag.models.sparse import Bm25Encoder
 from rag.records import Modality, Unit
-from rag.store import Collections, PointRecord, Schema, Store
+from rag.store import Collections, PointRecord, Schema, Store, replace_collection
 
 BATCH = 16
 
@@ -54,32 +54,27 @@ def reindex(
     started = time.perf_counter()
     for stale in collections.others():
         collections.drop(stale)  # a successor an interrupted run left
-    target = collections.new_name()
-    new = collections.open(target, Schema(embedder.id, embedder.dense_specs()))
-    total, done = old.count(), 0
-    try:
+    total = old.count()
+
+    def reembedded() -> Iterator[list[PointRecord]]:
+        done = 0
         for page in old.scroll(BATCH):
             units = [_unit(payload, images) for _, payload in page]
             dense = embedder.embed_units(units)
-            new.upsert(
-                [
-                    PointRecord(
-                        id=point,
-                        dense=vectors,
-                        sparse=sparse.document(unit.text) if unit.text else None,
-                        payload=payload,
-                    )
-                    for (point, payload), unit, vectors in zip(page, units, dense, strict=True)
-                ]
-            )
+            yield [
+                PointRecord(
+                    id=point,
+                    dense=vectors,
+                    sparse=sparse.document(unit.text) if unit.text else None,
+                    payload=payload,
+                )
+                for (point, payload), unit, vectors in zip(page, units, dense, strict=True)
+            ]
             done += len(page)
             if progress:
                 progress(done, total)
-        new.flush()
-    except BaseException:
-        new.close()
-        collections.drop(target)
-        raise
-    collections.switch(target)
-    report = ReindexReport(target, done, time.perf_counter() - started, embedder.id)
+
+    schema = Schema(embedder.id, embedder.dense_specs())
+    new = replace_collection(collections, schema, reembedded())
+    report = ReindexReport(new.name, new.count(), time.perf_counter() - started, embedder.id)
     return new, report

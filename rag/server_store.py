@@ -31,8 +31,11 @@ from rag.store import (
     Schema,
     ScoredRecord,
     SparseVector,
+    attach_ranks,
+    filter_terms,
     point_record,
     require_schema,
+    scored_record,
 )
 
 SCHEMA_KEY = "mmrag_schema"
@@ -61,12 +64,7 @@ def to_qdrant_filter(flt: SearchFilter | None) -> qm.Filter | None:
         return None
     must: list[Any] = [
         qm.FieldCondition(key=key, match=qm.MatchAny(any=values))
-        for key, values in (
-            ("document_id", flt.documents),
-            ("modality", flt.modalities),
-            ("tags", flt.tags),
-        )
-        if values
+        for key, values in filter_terms(flt)
     ]
     if flt.added_after is not None or flt.added_before is not None:
         must.append(
@@ -149,15 +147,6 @@ class ServerStore:
                 vectors[SPARSE] = qm.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
             structs.append(qm.PointStruct(id=p.id, vector=vectors, payload=p.payload))
         call(self.location, self._client.upsert, self.name, points=structs, wait=True)
-
-    def delete_points(self, ids: list[str]) -> None:
-        if ids:
-            call(
-                self.location,
-                self._client.delete,
-                self.name,
-                points_selector=qm.PointIdsList(points=ids),
-            )
 
     def delete_document(self, document_id: str) -> None:
         selector = qm.FilterSelector(filter=to_qdrant_filter(SearchFilter([document_id])))
@@ -252,20 +241,16 @@ class ServerStore:
             )
         main.with_payload = True
         main.with_vector = shown
-        alone = [
-            qm.QueryRequest(query=q, using=n, filter=flt, limit=candidates, params=self._params)
-            for n, q in queries.items()
-        ]
-        batch = [main, *alone] if explain else [main]
+        batch = [main]
+        if explain:  # each retriever alone too, in the same call
+            batch += [
+                qm.QueryRequest(query=q, using=n, filter=flt, limit=candidates, params=self._params)
+                for n, q in queries.items()
+            ]
         results = call(self.location, self._client.query_batch_points, self.name, requests=batch)
-        records = [_scored(p) for p in results[0].points]
+        records = [scored_record(p) for p in results[0].points]
         if explain:
-            ranks = {
-                name: {str(p.id): (i + 1, p.score) for i, p in enumerate(r.points)}
-                for name, r in zip(queries, results[1:], strict=True)
-            }
-            for r in records:
-                r.ranks = {name: ranks[name].get(r.id, (None, None)) for name in queries}
+            attach_ranks(records, {n: r.points for n, r in zip(queries, results[1:], strict=True)})
         return records
 
 
@@ -277,10 +262,6 @@ def call(where: str, method: Any, *args: Any, **kwargs: Any) -> Any:
             return method(*args, **kwargs)
     except SERVER_ERRORS as exc:
         raise StoreError(f"Qdrant ({where}) failed: {exc}") from exc
-
-
-def _scored(p: Any) -> ScoredRecord:
-    return ScoredRecord(str(p.id), p.score, dict(p.payload or {}), dict(p.vector or {}))
 
 
 class ServerCollections:

@@ -14,7 +14,7 @@ complete.
 """
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -95,6 +95,29 @@ def point_id(document_id: str, index: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mmrag:{document_id}:{index}"))
 
 
+def filter_terms(flt: SearchFilter) -> list[tuple[str, list[str]]]:
+    """(payload field, accepted values) for each list condition of a filter that is set."""
+    pairs = (("document_id", flt.documents), ("modality", flt.modalities), ("tags", flt.tags))
+    return [(key, values) for key, values in pairs if values]
+
+
+def scored_record(point: Any) -> ScoredRecord:
+    """A search hit from either engine."""
+    return ScoredRecord(
+        str(point.id), point.score, dict(point.payload or {}), dict(point.vector or {})
+    )
+
+
+def attach_ranks(records: list[ScoredRecord], alone: dict[str, list[Any]]) -> None:
+    """Give every fused hit its (rank, score) in each retriever's own list (`explain`)."""
+    ranks = {
+        name: {str(p.id): (i + 1, p.score) for i, p in enumerate(points)}
+        for name, points in alone.items()
+    }
+    for r in records:
+        r.ranks = {name: ranks[name].get(r.id, (None, None)) for name in alone}
+
+
 def point_record(record: Any) -> PointRecord:
     """A point read back from either engine (vectors by name, sparse apart) as a record."""
     vectors = dict(record.vector or {})
@@ -129,7 +152,6 @@ class Store(Protocol):
     def close(self) -> None: ...
     def flush(self) -> None: ...
     def upsert(self, points: list[PointRecord]) -> None: ...
-    def delete_points(self, ids: list[str]) -> None: ...
     def delete_document(self, document_id: str) -> None: ...
     def set_tags(self, document_id: str, tags: list[str]) -> None: ...
     def count(self, document_id: str | None = None) -> int: ...
@@ -174,6 +196,25 @@ class Collections(Protocol):
 
     def size_bytes(self) -> int | None: ...
     def close(self) -> None: ...
+
+
+def replace_collection(
+    collections: Collections, schema: Schema, batches: Iterable[list[PointRecord]]
+) -> Store:
+    """Write `batches` into a new physical collection and point the collection name at
+    it only once all are in; a failure drops the half-built one and leaves the old."""
+    target = collections.new_name()
+    store = collections.open(target, schema)
+    try:
+        for batch in batches:
+            store.upsert(batch)
+        store.flush()
+    except BaseException:
+        store.close()
+        collections.drop(target)
+        raise
+    collections.switch(target)
+    return store
 
 
 def open_collections(settings: Settings, catalog: "Catalog") -> Collections:

@@ -62,3 +62,12 @@ def test_distributed_ingest_matches_a_local_one(tmp_path: Path, monkeypatch) -> 
     again = runner.invoke(app, ["--data-dir", str(spread), "ingest", "--distributed", *files[:3]])
     assert again.exit_code == 0 and "skipped 3 already ingested" in again.output
     assert _points(spread).keys() == expected.keys()
+
+
+def test_a_cluster_nobody_answers_at_is_one_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_RAY_ADDRESS", "127.0.0.1:9")  # Ray alone would retry for ever
+    result = runner.invoke(
+        app, ["--data-dir", str(tmp_path), "ingest", "--distributed", str(SAMPLE_PDFS[0])]
+    )
+    assert result.exit_code == 1 and "No Ray cluster answers at 127.0.0.1:9" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -4,7 +4,10 @@ installed here, so the URL is qdrant-client's own local mode (`path:DIR`), which
 the same client calls; the cluster settings are checked against the client's request
 model, which is what a server receives."""
 
+import gzip
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,24 @@ def test_new_server_collections_carry_the_cluster_settings(quantization: str) ->
     else:
         assert isinstance(body.quantization_config, kinds[quantization])
     assert Schema.from_json(body.metadata["mmrag_schema"]) == schema
+
+
+def test_a_backup_with_damaged_points_fails_in_one_line_and_leaves_nothing_half_done(
+    tmp_path: Path,
+) -> None:
+    assert _rag(tmp_path / "d1", tmp_path / "q1", "ingest", str(SAMPLE_PDFS[0])).exit_code == 0
+    good, bad = tmp_path / "good.tar", tmp_path / "bad.tar"
+    assert _rag(tmp_path / "d1", tmp_path / "q1", "backup", str(good)).exit_code == 0
+    with tarfile.open(good) as source, tarfile.open(bad, "w") as damaged:
+        for member in source.getmembers():
+            data = source.extractfile(member) if member.isfile() else None
+            if member.name.startswith("points/"):
+                body = gzip.compress(b'{"id": "x", "dense": {"text": {"f32": "%%%"}}}\n')
+                member.size, data = len(body), io.BytesIO(body)
+            damaged.addfile(member, data)
+    result = _rag(tmp_path / "d2", tmp_path / "q2", "restore", str(bad))
+    assert result.exit_code == 1 and "points cannot be restored" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert json.loads(_rag(tmp_path / "d2", tmp_path / "q2", "list", "--json").stdout) == []
+    status = json.loads(_rag(tmp_path / "d2", tmp_path / "q2", "status", "--json").stdout)
+    assert status["collection"] is None and status["points"] == 0
