@@ -23,13 +23,13 @@ from rag.records import SearchFilter
 from rag.store import (
     INDEXED_FIELDS,
     SPARSE,
+    PagedPoints,
     PointRecord,
     Schema,
     ScoredRecord,
     SparseVector,
     attach_ranks,
     filter_terms,
-    point_record,
     require_schema,
     scored_record,
 )
@@ -66,7 +66,7 @@ def lock_store(path: Path) -> IO[bytes]:
     return handle
 
 
-class EdgeStore:
+class EdgeStore(PagedPoints):
     """The embedded Qdrant engine in one shard directory; one process at a time."""
 
     def __init__(self, path: Path, schema: Schema | None) -> None:
@@ -160,16 +160,6 @@ class EdgeStore:
                 to_qdrant_filter(SearchFilter([document_id])), {"tags": tags}
             )
         )
-
-    def scroll(self, batch: int = 64) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        """Every point's (id, payload), a batch at a time (vectors stay in the engine)."""
-        for records in self._records(batch, vectors=False):
-            yield [(str(r.id), dict(r.payload or {})) for r in records]
-
-    def points(self, batch: int = 64) -> Iterator[list[PointRecord]]:
-        """Every point with its vectors, a batch at a time (backups, migrations)."""
-        for records in self._records(batch, vectors=True):
-            yield [point_record(r) for r in records]
 
     def _records(self, batch: int, vectors: bool) -> Iterator[list[Any]]:
         offset = None

@@ -27,13 +27,13 @@ from rag.records import SearchFilter
 from rag.store import (
     INDEXED_FIELDS,
     SPARSE,
+    PagedPoints,
     PointRecord,
     Schema,
     ScoredRecord,
     SparseVector,
     attach_ranks,
     filter_terms,
-    point_record,
     require_schema,
     scored_record,
 )
@@ -110,7 +110,7 @@ def collection_config(schema: Schema, settings: Settings) -> dict[str, Any]:
     }
 
 
-class ServerStore:
+class ServerStore(PagedPoints):
     """One physical collection on a Qdrant server; any number of processes may use it."""
 
     def __init__(self, client: QdrantClient, name: str, schema: Schema, settings: Settings):
@@ -165,16 +165,6 @@ class ServerStore:
         where = to_qdrant_filter(SearchFilter([document_id])) if document_id else None
         found = call(self.location, self._client.count, self.name, count_filter=where, exact=True)
         return found.count
-
-    def scroll(self, batch: int = 64) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        """Every point's (id, payload), a batch at a time (vectors stay on the server)."""
-        for records in self._records(batch, vectors=False):
-            yield [(str(r.id), dict(r.payload or {})) for r in records]
-
-    def points(self, batch: int = 64) -> Iterator[list[PointRecord]]:
-        """Every point with its vectors, a batch at a time (backups, migrations)."""
-        for records in self._records(batch, vectors=True):
-            yield [point_record(r) for r in records]
 
     def _records(self, batch: int, vectors: bool) -> Iterator[list[Any]]:
         offset = None

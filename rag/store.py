@@ -142,6 +142,23 @@ def require_schema(where: str, stored: Schema, wanted: Schema) -> None:
         )
 
 
+class PagedPoints:
+    """`scroll` and `points` for a store that pages through its points (`_records`)."""
+
+    def _records(self, batch: int, vectors: bool) -> Iterator[list[Any]]:
+        raise NotImplementedError
+
+    def scroll(self, batch: int = 64) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        """Every point's (id, payload), a batch at a time (vectors stay in the engine)."""
+        for records in self._records(batch, vectors=False):
+            yield [(str(r.id), dict(r.payload or {})) for r in records]
+
+    def points(self, batch: int = 64) -> Iterator[list[PointRecord]]:
+        """Every point with its vectors, a batch at a time (backups, migrations)."""
+        for records in self._records(batch, vectors=True):
+            yield [point_record(r) for r in records]
+
+
 class Store(Protocol):
     """One physical collection, open for reading and writing."""
 
