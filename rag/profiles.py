@@ -70,7 +70,9 @@ def build_embedder(settings: Settings, choice: ProfileChoice) -> Embedder:
         passage_words=settings.passage_words,
         passage_overlap=settings.passage_overlap,
         batch_size=settings.embed_batch_size,
+        runtime=settings.embed_runtime,
         int8=settings.embed_int8,
+        cache_dir=settings.models_dir or settings.data_dir / "models",
     )
 
 
@@ -88,9 +90,10 @@ def build_reranker(settings: Settings, choice: ProfileChoice) -> Reranker | None
 
 # Dense similarity below which a hit is "not in the documents", per profile, calibrated by
 # `rag eval` on eval/questions.jsonl (see README). None: not calibrated, nothing dropped.
-# lite (int8 MiniLM): `rag eval` calibrated 0.3946 (44/45 answerable kept, 2/4 unanswerable
-# refused, hybrid-rrf), rounded down to 0.39; fp32 MiniLM calibrated 0.401.
-CALIBRATED_MIN_RELEVANCE = {Profile.LITE: 0.39, Profile.QWEN3_VL: None}
+# lite (MiniLM, int8 in ONNX Runtime): `rag eval` calibrated 0.4195 (44/45 answerable kept,
+# 2/4 unanswerable refused, hybrid-rrf); 0.415 sits midway between the highest refused top
+# hit (0.4099) and the lowest kept one. fp32 MiniLM calibrated 0.401.
+CALIBRATED_MIN_RELEVANCE = {Profile.LITE: 0.415, Profile.QWEN3_VL: None}
 
 
 def min_relevance(settings: Settings, choice: ProfileChoice) -> float | None:

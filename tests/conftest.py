@@ -33,23 +33,35 @@ QUESTIONS = [
 RAG_CLI = [sys.executable, "-m", "rag"]
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of derived models (the ONNX encoder export) for the whole session."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, models_dir: Path) -> None:
     """No RAG_* setting leaks in from the developer's shell; no hub is ever contacted."""
     for key in list(os.environ):
         if key.startswith("RAG_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "rag-data"))
+    monkeypatch.setenv("RAG_MODELS_DIR", str(models_dir))
 
 
 @pytest.fixture(scope="session")
-def embedder() -> TextEmbedder:
+def embedder(models_dir: Path) -> TextEmbedder:
     """The lite profile's embedder as the defaults build it (packaged all-MiniLM-L6-v2,
-    int8 on CPU), loaded once per session."""
+    int8 in ONNX Runtime on CPU), loaded once per session."""
     settings = Settings()
     return TextEmbedder(
-        settings.text_model, device="cpu", batch_size=settings.embed_batch_size, int8=True
+        settings.text_model,
+        device="cpu",
+        batch_size=settings.embed_batch_size,
+        runtime=settings.embed_runtime,
+        int8=settings.embed_int8,
+        cache_dir=models_dir,
     )
 
 

@@ -5,7 +5,7 @@ into them. The lite embedder reads only text: each unit becomes one vector per p
 (a MaxSim multivector), so long pages stay searchable with a 256-token model.
 """
 
-import warnings
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -57,13 +57,15 @@ class TextEmbedder:
         passage_words: int = 120,
         passage_overlap: int = 30,
         batch_size: int = 64,
+        runtime: str = "onnx",
         int8: bool = False,
+        cache_dir: Path | None = None,
     ) -> None:
-        """`int8` quantizes the linear layers dynamically (CPU only): about 2.6x faster;
-        its vectors differ from fp32 ones, so it is part of the embedder id."""
+        """On CPU, `runtime="onnx"` runs the encoder in ONNX Runtime (exported once into
+        `cache_dir`), with int8 weights if `int8`; int8 vectors differ from fp32 ones, so
+        int8 is part of the embedder id. On a GPU the model runs in torch, in fp32."""
         from sentence_transformers import SentenceTransformer
 
-        self.id = f"sentence-transformers:{model}" + ("+int8" if int8 else "")
         self.passage_words = passage_words
         self.passage_overlap = passage_overlap
         self.batch_size = batch_size
@@ -75,14 +77,12 @@ class TextEmbedder:
                 " that is cached (RAG_TEXT_MODEL)."
             ) from exc
         self.dimension = int(self._model.get_embedding_dimension())
-        if int8 and self._model.device.type == "cpu":
-            import torch
+        onnx = runtime == "onnx" and self._model.device.type == "cpu"
+        if onnx:
+            from rag.models.onnx_encoder import attach_onnx_encoder
 
-            with warnings.catch_warnings():  # torch's notice that this API will move (README)
-                warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
-                torch.ao.quantization.quantize_dynamic(
-                    self._model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-                )
+            attach_onnx_encoder(self._model, cache_dir or Path.home() / ".cache" / "mmrag", int8)
+        self.id = f"sentence-transformers:{model}" + ("+onnx-int8" if onnx and int8 else "")
 
     def dense_specs(self) -> tuple[DenseSpec, ...]:
         return (DenseSpec(self.vector, self.dimension, multivector=True),)
