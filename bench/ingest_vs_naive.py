@@ -11,7 +11,8 @@
 2. Render-only pages/s (text layer + pixels), in this process and with worker processes,
    per core: what a GPU embedder would be fed.
 3. `sample_data/` as a folder of mixed formats (PDF, PPTX via LibreOffice, PNG scan with
-   OCR, MP3, MP4) through `RAG.ingest`: units/s.
+   OCR, MP3, MP4, Markdown), the same four pipelines: units/s and ratios. Speech and OCR
+   models are loaded before any timing.
 4. Speech recognition real-time factor (transcription seconds / audio seconds).
 Results go to bench/results/ingest.json.
 """
@@ -24,61 +25,87 @@ import time
 from pathlib import Path
 
 import av
-import pymupdf
 from ingest_pdf import _excerpt  # the same page excerpt as the stage benchmark
 from PIL import Image
 from save_results import save_results
 
+from ingest import ocr
 from ingest.media import transcribe
 from ingest.pdf import open_pdf
+from ingest.pipeline import discover, open_document, read_missing_text
+from ingest.sniff import sniff
 from rag import RAG, Settings
 from rag.edge_store import EdgeStore
 from rag.models.sparse import Bm25Encoder
-from rag.passages import normalize
 from rag.profiles import build_embedder, choose_profile
-from rag.records import Modality, Unit
 from rag.store import PointRecord, Schema, point_id
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def ours(pdf: Path, data: Path, **settings: object) -> float:
+def ours(files: list[Path], data: Path, **settings: object) -> tuple[int, float]:
+    """Units and seconds of `RAG.ingest` over `files`."""
     with RAG(Settings(data_dir=data, **settings)) as rag:
         rag.embedder  # noqa: B018 (load/export the model outside the timing, as naive does)
         started = time.perf_counter()
-        report = rag.ingest([pdf])
-        assert report.outcomes[0].status == "ingested", report.outcomes[0].reason
-        return time.perf_counter() - started
+        report = rag.ingest(files)
+        assert not report.failed, report.failed
+        return report.units, time.perf_counter() - started
 
 
-def naive(pdf: Path, data: Path, settings: Settings) -> float:
+def naive(files: list[Path], data: Path) -> tuple[int, float]:
+    """The same loaders, one file and one unit at a time: page image to PNG on disk and
+    back, the model as shipped (torch, fp32) on that one unit, one upsert per unit."""
+    settings = Settings(data_dir=data, embed_runtime="torch", render_workers=1)
     embedder = build_embedder(settings, choose_profile(settings))
     sparse = Bm25Encoder()
     store = EdgeStore(data / "store", Schema(embedder.id, embedder.dense_specs()))
     pngs = data / "png"
     pngs.mkdir(parents=True)
+    count = 0
     started = time.perf_counter()
-    with pymupdf.open(pdf) as doc:
-        for page in doc:
-            png = pngs / f"{page.number}.png"
-            png.write_bytes(page.get_pixmap(dpi=settings.render_dpi).tobytes("png"))
-            image = Image.open(png).convert("RGB")
-            unit = Unit(page.number, Modality.PAGE, normalize(page.get_text("text")), image)
+    for path in files:
+        for unit in open_document(path, sniff(path), settings).units:
+            if unit.image is not None:
+                png = pngs / f"{count}.png"
+                unit.image.save(png)
+                unit.image = Image.open(png).convert("RGB")
+                read_missing_text([unit])
             vectors = embedder.embed_units([unit])[0]
+            payload = {"text": unit.text, "image": f"{count}.png"}
             store.upsert(
                 [
                     PointRecord(
-                        point_id("naive", unit.index),
+                        point_id("naive", count),
                         vectors,
                         sparse.document(unit.text) if unit.text else None,
-                        {"text": unit.text, "image": png.name},
+                        payload,
                     )
                 ]
             )
+            count += 1
     store.flush()
     seconds = time.perf_counter() - started
     store.close()
-    return seconds
+    return count, seconds
+
+
+def against_naive(files: list[Path], work: Path) -> dict[str, float]:
+    """Units/s of our pipeline (default, ONNX fp32, torch fp32) and of the naive one."""
+    timed = {
+        "ours": ours(files, work / "ours"),
+        "ours_onnx_fp32": ours(files, work / "onnx-fp32", embed_int8=False),
+        "ours_torch_fp32": ours(files, work / "torch-fp32", embed_runtime="torch"),
+        "naive": naive(files, work / "naive"),
+    }
+    units = {n for n, _ in timed.values()}
+    assert len(units) == 1, timed  # every pipeline stored the same units
+    out: dict[str, float] = {"units": units.pop()}
+    out |= {f"{name}_units_per_s": round(n / s, 2) for name, (n, s) in timed.items()}
+    naive_s = timed["naive"][1]
+    return out | {
+        f"ratio_{name}": round(naive_s / s, 2) for name, (_, s) in timed.items() if name != "naive"
+    }
 
 
 def render_rate(pdf: Path, workers: int, pages: int) -> float:
@@ -96,24 +123,14 @@ def main() -> None:
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     result: dict = {"cores": cores}
+    clip = ROOT / "sample_data" / "gettysburg-address.mp3"
+    list(transcribe(clip, Settings()))  # load the speech and OCR models outside any timing
+    ocr.read_text(Image.new("RGB", (64, 32), "white"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         pdf = _excerpt(args.pdf, args.pages, folder)
-        pages = pymupdf.open(pdf).page_count
-        timed = {
-            "ours": ours(pdf, folder / "ours"),
-            "ours_onnx_fp32": ours(pdf, folder / "onnx-fp32", embed_int8=False),
-            "ours_torch_fp32": ours(pdf, folder / "torch-fp32", embed_runtime="torch"),
-            "naive": naive(pdf, folder / "naive", Settings(embed_runtime="torch")),
-        }
-        result["pdf"] = {"file": args.pdf.name, "pages": pages} | {
-            f"{name}_pages_per_s": round(pages / seconds, 2) for name, seconds in timed.items()
-        }
-        result["pdf"] |= {
-            f"ratio_{name}": round(timed["naive"] / seconds, 2)
-            for name, seconds in timed.items()
-            if name != "naive"
-        }
+        result["pdf"] = {"file": args.pdf.name} | against_naive([pdf], folder / "pdf")
+        pages = result["pdf"]["units"]
         alone = render_rate(pdf, 1, pages)
         pooled = render_rate(pdf, cores, pages)
         result["render"] = {
@@ -121,20 +138,10 @@ def main() -> None:
             f"{cores}_workers_pages_per_s": round(pooled, 1),
             "per_core_pages_per_s": round(pooled / cores, 1),
         }
-        with RAG(Settings(data_dir=folder / "mixed")) as rag:
-            rag.embedder  # noqa: B018
-            report = rag.ingest([ROOT / "sample_data"])
-        result["mixed_folder"] = {
-            "files": len(report.outcomes),
-            "failed": [o.path for o in report.failed],
-            "units": report.units,
-            "seconds": round(report.seconds, 1),
-            "units_per_s": round(report.units / report.seconds, 2),
-        }
-    clip = ROOT / "sample_data" / "gettysburg-address.mp3"
+        mixed = discover([ROOT / "sample_data"])
+        result["mixed_folder"] = {"files": len(mixed)} | against_naive(mixed, folder / "mixed")
     with av.open(str(clip)) as container:
         duration = container.duration / 1e6
-    list(transcribe(clip, Settings()))  # load the model outside the timing
     started = time.perf_counter()
     list(transcribe(clip, Settings()))
     result["speech"] = {

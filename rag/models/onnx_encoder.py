@@ -7,9 +7,10 @@ weight column on its own. The encoder is exported once per model and cached; the
 sentence-transformers model around it (tokenizer, prompts, pooling, normalization) stays
 as it is, so only the transformer's forward pass changes hands.
 
-Rows run one at a time without their padding: no work is spent on pad tokens, and since
-int8 activation scales are computed per call, a passage's vector never depends on which
-passages shared its batch.
+Each row runs on its own without its padding, one row per core at a time (single-threaded
+runs on a thread pool were 1.25-1.4x faster than one two-threaded run after another on 2
+cores): no work is spent on pad tokens, and since int8 activation scales are computed per
+call, a passage's vector never depends on which passages shared its batch.
 """
 
 import hashlib
@@ -18,6 +19,7 @@ import logging
 import os
 import tempfile
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ class OnnxEncoder(torch.nn.Module):
         self.device = torch.device("cpu")
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        options.intra_op_num_threads = 1  # parallel across rows instead (see the docstring)
         try:
             self._session = onnxruntime.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]
@@ -63,15 +66,22 @@ class OnnxEncoder(torch.nn.Module):
                 " and is rebuilt on the next start."
             ) from exc
         self._inputs = [i.name for i in self._session.get_inputs()]
+        # as many rows at once as torch would use threads: physical cores, or the
+        # OMP_NUM_THREADS a host (Ray gives each actor its CPU share) sets
+        self._rows = ThreadPoolExecutor(torch.get_num_threads(), thread_name_prefix="onnx-rows")
 
     def forward(self, attention_mask: torch.Tensor, **features: Any) -> dict[str, torch.Tensor]:
         features["attention_mask"] = attention_mask
         lengths = attention_mask.sum(dim=1).tolist()
         batch, width = attention_mask.shape
         out = np.zeros((batch, width, self.config.hidden_size), dtype=np.float32)
-        for row, length in enumerate(lengths):
+
+        def run(row: int) -> None:
+            length = lengths[row]
             feed = {n: features[n][row : row + 1, :length].numpy() for n in self._inputs}
             out[row, :length] = self._session.run(None, feed)[0][0]
+
+        list(self._rows.map(run, range(batch)))  # the session runs concurrent calls safely
         return {"last_hidden_state": torch.from_numpy(out)}
 
 
