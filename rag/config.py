@@ -136,12 +136,12 @@ class Settings(BaseSettings):
     )
     embed_runtime: Literal["onnx", "torch"] = Field(
         "onnx",
-        description="Where the lite embedder runs on CPU: onnx (ONNX Runtime, 2.2x faster than"
+        description="Where the lite embedder runs on CPU: onnx (ONNX Runtime, 2.1x faster than"
         " torch at fp32, same vectors) or torch (the model as shipped). GPUs use torch.",
     )
     embed_int8: bool = Field(
         True,
-        description="Lite embedder with int8 weights in ONNX Runtime (1.9x faster than its"
+        description="Lite embedder with int8 weights in ONNX Runtime (1.65x faster than its"
         " fp32, cosine 0.99 to fp32 vectors); no effect with embed_runtime=torch.",
     )
     embed_batch_size: int = Field(
