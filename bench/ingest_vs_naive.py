@@ -66,13 +66,13 @@ def naive(files: list[Path], data: Path) -> tuple[int, float]:
     started = time.perf_counter()
     for path in files:
         for unit in open_document(path, sniff(path), settings).units:
-            if unit.image is not None:
-                png = pngs / f"{count}.png"
+            png = pngs / f"{count}.png" if unit.image is not None else None
+            if png is not None:
                 unit.image.save(png)
                 unit.image = Image.open(png).convert("RGB")
                 read_missing_text([unit])
             vectors = embedder.embed_units([unit])[0]
-            payload = {"text": unit.text, "image": f"{count}.png"}
+            payload = {"text": unit.text, "image": png.name if png else None}
             store.upsert(
                 [
                     PointRecord(

@@ -279,5 +279,10 @@ class Settings(BaseSettings):
         return self.data_dir / "catalog.sqlite3"
 
     @property
+    def models_path(self) -> Path:
+        """Where derived models are cached: `models_dir`, else DATA_DIR/models."""
+        return self.models_dir or self.data_dir / "models"
+
+    @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"

@@ -72,7 +72,7 @@ def build_embedder(settings: Settings, choice: ProfileChoice) -> Embedder:
         batch_size=settings.embed_batch_size,
         runtime=settings.embed_runtime,
         int8=settings.embed_int8,
-        cache_dir=settings.models_dir or settings.data_dir / "models",
+        cache_dir=settings.models_path,
     )
 
 

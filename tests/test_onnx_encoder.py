@@ -72,3 +72,11 @@ def test_the_export_is_cached_and_a_damaged_cache_heals(tmp_path: Path, passages
     assert np.array_equal(
         healed._encode(passages[:2], query=False), first._encode(passages[:2], query=False)
     )
+
+
+def test_an_unwritable_models_dir_is_one_clear_error(tmp_path: Path) -> None:
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    with pytest.raises(ModelError, match="set RAG_MODELS_DIR to a writable folder") as caught:
+        TextEmbedder(MODEL, "cpu", int8=True, cache_dir=taken / "models")
+    assert "\n" not in str(caught.value)

@@ -62,8 +62,9 @@ class TextEmbedder:
         cache_dir: Path | None = None,
     ) -> None:
         """On CPU, `runtime="onnx"` runs the encoder in ONNX Runtime (exported once into
-        `cache_dir`), with int8 weights if `int8`; int8 vectors differ from fp32 ones, so
-        int8 is part of the embedder id. On a GPU the model runs in torch, in fp32."""
+        `cache_dir`, by default the configured RAG_MODELS_DIR), with int8 weights if `int8`;
+        int8 vectors differ from fp32 ones, so int8 is part of the embedder id. On a GPU
+        the model runs in torch, in fp32."""
         from sentence_transformers import SentenceTransformer
 
         self.passage_words = passage_words
@@ -79,9 +80,10 @@ class TextEmbedder:
         self.dimension = int(self._model.get_embedding_dimension())
         onnx = runtime == "onnx" and self._model.device.type == "cpu"
         if onnx:
+            from rag.config import Settings
             from rag.models.onnx_encoder import attach_onnx_encoder
 
-            attach_onnx_encoder(self._model, cache_dir or Path.home() / ".cache" / "mmrag", int8)
+            attach_onnx_encoder(self._model, cache_dir or Settings().models_path, int8)
         self.id = f"sentence-transformers:{model}" + ("+onnx-int8" if onnx and int8 else "")
 
     def dense_specs(self) -> tuple[DenseSpec, ...]:

@@ -113,12 +113,19 @@ class _Positional(torch.nn.Module):
 
 def _build(hf_model: Any, names: list[str], path: Path, int8: bool) -> None:
     """Export (and quantize) into a temporary file, then move it into place atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        workspace = tempfile.TemporaryDirectory(dir=path.parent)
+    except OSError as exc:
+        raise ModelError(
+            f"Cannot cache the ONNX encoder in {path.parent} ({exc.strerror or exc});"
+            " set RAG_MODELS_DIR to a writable folder."
+        ) from exc
     example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"hidden": {0: "batch", 1: "sequence"}}
     attention = hf_model.config._attn_implementation
     hf_model.set_attn_implementation("eager")  # exports to plain ops ONNX Runtime fuses
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+    with workspace as tmp:
         exported = Path(tmp) / "fp32.onnx"
         try:
             with warnings.catch_warnings(), torch.no_grad():
