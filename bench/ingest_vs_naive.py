@@ -30,6 +30,7 @@ from PIL import Image
 from save_results import save_results
 
 from ingest import ocr
+from ingest.ahead import loader_threads
 from ingest.media import transcribe
 from ingest.pdf import open_pdf
 from ingest.pipeline import discover, open_document, read_missing_text
@@ -55,8 +56,12 @@ def ours(files: list[Path], data: Path, **settings: object) -> tuple[int, float]
 
 def naive(files: list[Path], data: Path) -> tuple[int, float]:
     """The same loaders, one file and one unit at a time: page image to PNG on disk and
-    back, the model as shipped (torch, fp32) on that one unit, one upsert per unit."""
-    settings = Settings(data_dir=data, embed_runtime="torch", render_workers=1)
+    back, the model as shipped (torch, fp32) on that one unit, one upsert per unit. As
+    one stage runs at a time, speech recognition and OCR get every core."""
+    cores = os.cpu_count() or 1  # one stage at a time, so each gets every core
+    settings = Settings(
+        data_dir=data, embed_runtime="torch", render_workers=1, asr_threads=cores, ocr_threads=cores
+    )
     embedder = build_embedder(settings, choose_profile(settings))
     sparse = Bm25Encoder()
     store = EdgeStore(data / "store", Schema(embedder.id, embedder.dense_specs()))
@@ -70,7 +75,7 @@ def naive(files: list[Path], data: Path) -> tuple[int, float]:
             if png is not None:
                 unit.image.save(png)
                 unit.image = Image.open(png).convert("RGB")
-                read_missing_text([unit])
+                read_missing_text([unit], cores)
             vectors = embedder.embed_units([unit])[0]
             payload = {"text": unit.text, "image": png.name if png else None}
             store.upsert(
@@ -124,8 +129,9 @@ def main() -> None:
     cores = os.cpu_count() or 1
     result: dict = {"cores": cores}
     clip = ROOT / "sample_data" / "gettysburg-address.mp3"
-    list(transcribe(clip, Settings()))  # load the speech and OCR models outside any timing
-    ocr.read_text(Image.new("RGB", (64, 32), "white"))
+    for threads in {loader_threads(0), cores}:  # load the speech and OCR models untimed
+        list(transcribe(clip, Settings(asr_threads=threads)))
+        ocr.read_text(Image.new("RGB", (64, 32), "white"), threads)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         pdf = _excerpt(args.pdf, args.pages, folder)

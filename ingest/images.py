@@ -39,9 +39,13 @@ class ImageStore:
     def path(self, key: str) -> Path:
         return self.root / key[:2] / key
 
+    def encode(self, image: Image.Image) -> bytes:
+        """The bytes `put` stores for this image (loaders encode, the writer puts)."""
+        return encode_image(image, self.fmt, self.quality)
+
     def save(self, image: Image.Image) -> str:
         """Encode and store an image; returns its key (`<sha256>.<ext>`)."""
-        return self.put(encode_image(image, self.fmt, self.quality))
+        return self.put(self.encode(image))
 
     def put(self, data: bytes) -> str:
         """Store encoded bytes under their content hash; returns the key."""

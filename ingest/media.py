@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ingest.ahead import loader_threads
 from ingest.pdf import render_workers
 from ingest.source import OpenedSource
 from ingest.workers import stream_in_worker
@@ -59,8 +60,9 @@ def _av() -> Any:
 
 
 @lru_cache(maxsize=2)
-def _whisper(model: str, threads: int) -> Any:
-    """The speech model, loaded once per process (a few hundred ms for tiny.en)."""
+def _whisper(model: str, threads: int, workers: int) -> Any:
+    """The speech model, loaded once per process (a few hundred ms for tiny.en); `workers`
+    files can be transcribed at once (loader threads call it side by side)."""
     try:
         from faster_whisper import WhisperModel
     except ImportError as exc:
@@ -68,7 +70,9 @@ def _whisper(model: str, threads: int) -> Any:
             "speech recognition needs the media extra: pip install 'mmrag[media]'"
         ) from exc
     try:
-        return WhisperModel(model, device="cpu", compute_type="int8", cpu_threads=threads)
+        return WhisperModel(
+            model, device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers
+        )
     except Exception as exc:  # hub errors, missing files: one line naming the setting
         raise MissingExtraError(
             f"cannot load the speech model {model!r} (RAG_ASR_MODEL): {first_line(exc)}"
@@ -111,7 +115,11 @@ def pcm_chunks(path: Path, chunk_s: float = CHUNK_S) -> Iterator[tuple[float, np
 
 def transcribe(path: Path, settings: Settings) -> Iterator[Speech]:
     """Time-stamped speech of the whole file, chunk by chunk."""
-    model = _whisper(asr_model_path(settings.asr_model), settings.asr_threads)
+    model = _whisper(
+        asr_model_path(settings.asr_model),
+        loader_threads(settings.asr_threads),
+        settings.files_at_once,
+    )
     for offset, samples in pcm_chunks(path):
         segments, _ = model.transcribe(samples, beam_size=1, condition_on_previous_text=False)
         for seg in segments:
@@ -135,8 +143,10 @@ def _said(speech: list[Speech], start: float, end: float) -> str:
     return " ".join(s.text for s in speech if s.end > start and s.start < end)
 
 
-def _thumb(image: Image.Image) -> np.ndarray:
-    return np.asarray(image.convert("L").resize((SCENE_EDGE, SCENE_EDGE)), dtype=np.float32)
+def _thumb(frame: Any) -> np.ndarray:
+    """A tiny grey copy of a decoded frame, scaled by FFmpeg without an RGB image between."""
+    tiny = frame.reformat(width=SCENE_EDGE, height=SCENE_EDGE, format="gray")
+    return tiny.to_ndarray().astype(np.float32)
 
 
 def keyframes(
@@ -155,12 +165,12 @@ def keyframes(
             due = t - last_t >= interval_s
             if not due and t - last_t < 1.0:
                 continue
-            image = frame.to_image()
-            thumb = _thumb(image)
+            thumb = _thumb(frame)
             changed = last_thumb is not None and (
                 float(np.abs(thumb - last_thumb).mean()) > scene_change * 255
             )
             if due or changed:
+                image = frame.to_image()
                 image.thumbnail((FRAME_EDGE, FRAME_EDGE))
                 yield t, image.convert("RGB")
                 last_t, last_thumb = t, thumb

@@ -3,18 +3,22 @@
 One failing file never stops the others: its reason is recorded in the catalog and the
 report, and whatever it had written to the store is removed. Point ids are derived from
 the document hash, so an interrupted run simply runs again without duplicates.
-Rendering and embedding run in this process; worker processes are a later stage.
+Loading runs on a thread a few batches ahead of embedding (see `ingest.ahead`); long
+PDFs and recordings are decoded in worker processes where there are cores to spare.
 """
 
 import hashlib
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatch
 from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
 from ingest import ocr
+from ingest.ahead import Ahead, loader_threads
 from ingest.images import ImageStore
 from ingest.sniff import sniff
 from ingest.source import Loader, OpenedSource, loaders
@@ -33,6 +37,7 @@ from rag.records import Document, FileOutcome, IngestReport, Status, Unit
 from rag.store import PointRecord, SparseVector, Store, point_id
 
 BATCH_UNITS = 16  # pages per embed + upsert round: bounds memory for rendered images
+LOOKAHEAD = 2  # batches a file's loader may have ready before the embedder takes them
 
 
 class IngestProgress(Protocol):
@@ -92,11 +97,11 @@ def wants_ocr(settings: Settings, embedder_reads_images: bool) -> bool:
     return settings.ocr == "auto" and not embedder_reads_images and ocr.available()
 
 
-def read_missing_text(units: list[Unit]) -> None:
+def read_missing_text(units: list[Unit], threads: int = 1) -> None:
     """Give units with a picture but no text their OCR text."""
     for u in units:
         if u.image is not None and not u.text.strip():
-            u.text = ocr.read_text(u.image)
+            u.text = ocr.read_text(u.image, threads)
 
 
 def open_document(
@@ -206,8 +211,41 @@ def discard(
     catalog.fail(doc, reason)
 
 
+@dataclass
+class _Opened:
+    """A document passed its checks and its loader opened it; its units follow."""
+
+    doc: Document
+    unit_count: int
+
+
+@dataclass
+class _Loaded:
+    """A batch of a document's units, OCR done, page images encoded for the image store."""
+
+    units: list[Unit]
+    encoded: list[bytes | None]
+
+
+@dataclass
+class _Ended:
+    """The loader is done with the document: all its units were sent, or it failed."""
+
+    doc: Document
+    reason: str | None = None
+
+
+_Event = FileOutcome | _Opened | _Loaded | _Ended
+
+
 class Ingestor:
-    """Ingests files into one catalog + store + image store with one embedder."""
+    """Ingests files into one catalog + store + image store with one embedder.
+
+    Each file is loaded (checks, conversion, decoding, transcription, OCR, rendering, JPEG
+    encoding) on a thread of its own, up to RAG_FILES_AT_ONCE files at once and LOOKAHEAD
+    batches ahead; this thread embeds and writes the files in the order given, so the
+    store and the catalog keep one writer and see each document from start to end.
+    """
 
     def __init__(
         self,
@@ -235,8 +273,10 @@ class Ingestor:
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        for path in discover(paths):
-            outcome = self._ingest_file(path, sorted(set(tags)), progress)
+        seen: dict[str, str] = {}  # document id -> the file that brought it in this run
+        for path, loading in self._loading(discover(paths), sorted(set(tags))):
+            with loading:
+                outcome = self._write(path, loading, seen, progress)
             report.outcomes.append(outcome)
             if progress:
                 progress.file_finished(outcome)
@@ -244,37 +284,88 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_file(
-        self, path: Path, tags: list[str], progress: IngestProgress | None
-    ) -> FileOutcome:
+    def _loading(self, files: list[Path], tags: list[str]) -> Iterator[tuple[Path, Ahead[_Event]]]:
+        """Each file with its loader, in order; the next files' loaders start early."""
+        ahead = max(1, self.settings.files_at_once)
+        started: deque[tuple[Path, Ahead[_Event]]] = deque()
+        try:
+            for path in files:
+                started.append((path, Ahead(self._load(path, tags), LOOKAHEAD, path.name)))
+                if len(started) == ahead:
+                    yield started.popleft()
+            while started:
+                yield started.popleft()
+        finally:
+            for _, loading in started:  # left early (an interrupt): stop the ones running
+                loading.close()
+
+    def _load(self, path: Path, tags: list[str]) -> Iterator[_Event]:
+        """Loader thread: the file checked, opened and read into batches of units. Reads
+        the catalog (to skip a known file) but never writes it."""
         doc = admit(path, tags, self.settings, self.catalog)
         if isinstance(doc, FileOutcome):
-            return doc
+            yield doc
+            return
         try:
             opened = open_document(path, doc.media_type, self.settings, self._loaders)
             doc.title = opened.title
+            yield _Opened(doc, opened.unit_count)
+            for batch in in_batches(opened.units, BATCH_UNITS):
+                if self.ocr:
+                    read_missing_text(batch, loader_threads(self.settings.ocr_threads))
+                encoded = [
+                    self.images.encode(u.image) if u.image is not None else None for u in batch
+                ]
+                yield _Loaded(batch, encoded)
+        except (IngestError, OSError, RuntimeError, ValueError) as exc:
+            yield _Ended(doc, first_line(exc))
+            return
+        yield _Ended(doc)
+
+    def _write(
+        self,
+        path: Path,
+        events: Iterator[_Event],
+        seen: dict[str, str],
+        progress: IngestProgress | None,
+    ) -> FileOutcome:
+        """This thread: record, embed and write one file's units as its loader sends them."""
+        first = next(events)
+        if isinstance(first, FileOutcome):
+            return first
+        doc = first.doc
+        if doc.id in seen:  # loaded at the same time as its twin, so admit could not tell
+            return FileOutcome(
+                str(path), "skipped", doc.id, reason=f"same content as {seen[doc.id]}"
+            )
+        seen[doc.id] = path.name
+        reason = first.reason if isinstance(first, _Ended) else None
+        units = 0
+        if isinstance(first, _Opened):
             self.catalog.start(doc)
             if progress:
-                progress.file_started(path, opened.unit_count)
-            units = self._write_units(doc, opened.units, progress)
-        except (IngestError, OSError, RuntimeError, ValueError) as exc:
-            discard(self.store, self.catalog, self.images, doc, first_line(exc))
-            return FileOutcome(str(path), "failed", doc.id, reason=first_line(exc))
+                progress.file_started(path, first.unit_count)
+            for event in events:
+                if isinstance(event, _Ended):
+                    reason = event.reason
+                    break
+                try:
+                    self._write_batch(doc, event)
+                except (IngestError, OSError, RuntimeError, ValueError) as exc:
+                    reason = first_line(exc)
+                    break
+                units += len(event.units)
+                if progress:
+                    progress.units_done(len(event.units))
+        if reason:
+            discard(self.store, self.catalog, self.images, doc, reason)
+            return FileOutcome(str(path), "failed", doc.id, reason=reason)
         self.catalog.finish(doc.id, units)
         return FileOutcome(str(path), "ingested", doc.id, units)
 
-    def _write_units(
-        self, doc: Document, units: Iterator[Unit], progress: IngestProgress | None
-    ) -> int:
-        count = 0
-        for batch in in_batches(units, BATCH_UNITS):
-            if self.ocr:
-                read_missing_text(batch)
-            keys = [self.images.save(u.image) if u.image is not None else None for u in batch]
-            dense = self.embedder.embed_units(batch)
-            sparse = [self.sparse.document(u.text) if u.text else None for u in batch]
-            write_units(self.store, self.catalog, doc, batch, dense, sparse, keys)
-            count += len(batch)
-            if progress:
-                progress.units_done(len(batch))
-        return count
+    def _write_batch(self, doc: Document, loaded: _Loaded) -> None:
+        batch = loaded.units
+        keys = [self.images.put(data) if data else None for data in loaded.encoded]
+        dense = self.embedder.embed_units(batch)
+        sparse = [self.sparse.document(u.text) if u.text else None for u in batch]
+        write_units(self.store, self.catalog, doc, batch, dense, sparse, keys)

@@ -188,6 +188,14 @@ class Settings(BaseSettings):
     max_unzipped_mb: float = Field(
         2000, gt=0, description="Office files declaring a larger unpacked size are refused."
     )
+    files_at_once: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Files loaded (converted, decoded, transcribed, OCR'd) at once, ahead of"
+        " the embedder.",
+    )
+    ocr_threads: int = Field(0, ge=0, description="CPU threads for OCR; 0 = half the cores.")
     office_timeout_s: float = Field(
         180, gt=0, description="Longest LibreOffice conversion of one office file."
     )
@@ -195,7 +203,9 @@ class Settings(BaseSettings):
         "auto",
         description="Speech model (faster-whisper): a name or folder; auto = bundled tiny.en.",
     )
-    asr_threads: int = Field(2, ge=1, description="CPU threads for speech recognition.")
+    asr_threads: int = Field(
+        0, ge=0, description="CPU threads for speech recognition; 0 = half the cores."
+    )
     asr_window_s: float = Field(30, ge=5, description="Seconds of transcript per audio unit.")
     video_frame_interval_s: float = Field(
         10, gt=0, description="A video keyframe unit at least this often (seconds)."
