@@ -5,12 +5,13 @@ recognition, OCR, rendering, JPEG encoding: mostly one core, mostly outside the 
 embedding (the encoder's thread pool). Run one after the other, each leaves cores idle;
 with the loader a few items ahead, the next file converts while this one embeds. The
 queue is bounded, so the loader never runs more than `depth` items ahead into memory.
+`first_queued` tells a consumer with several of these which one has something to take.
 """
 
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -37,12 +38,21 @@ class Ahead(Iterator[T]):
     Items arrive in order; an exception raised by `items` is raised here, after the items
     before it. `close()` (or leaving a `with` block) stops the producer at its next item
     and closes `items` on the producer's thread, so its `finally` blocks run.
+    `first_queued`, if given, is called once on the producer's thread as soon as the first
+    item (or the end, if there is none) is queued.
     """
 
-    def __init__(self, items: Iterator[T], depth: int, name: str = "loader") -> None:
+    def __init__(
+        self,
+        items: Iterator[T],
+        depth: int,
+        name: str = "loader",
+        first_queued: Callable[[], None] | None = None,
+    ) -> None:
         self._queue: queue.Queue[T | _End] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._done = False
+        self._first_queued = first_queued
         self._thread = threading.Thread(target=self._produce, args=(items,), name=name, daemon=True)
         self._thread.start()
 
@@ -65,9 +75,12 @@ class Ahead(Iterator[T]):
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=PUT_POLL_S)
-                return True
             except queue.Full:
                 continue
+            if self._first_queued is not None:
+                self._first_queued()
+                self._first_queued = None
+            return True
         return False
 
     def __next__(self) -> T:

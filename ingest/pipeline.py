@@ -3,11 +3,13 @@
 One failing file never stops the others: its reason is recorded in the catalog and the
 report, and whatever it had written to the store is removed. Point ids are derived from
 the document hash, so an interrupted run simply runs again without duplicates.
-Loading runs on a thread a few batches ahead of embedding (see `ingest.ahead`); long
-PDFs and recordings are decoded in worker processes where there are cores to spare.
+Loading runs on threads a few batches ahead of embedding (see `ingest.ahead`), the slow
+kinds of file started first, and each file is written as soon as it is loaded; long PDFs
+and recordings are decoded in worker processes where there are cores to spare.
 """
 
 import hashlib
+import queue
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -112,6 +114,24 @@ def open_document(
     if loader is None:
         raise UnsupportedFileError(f"unsupported file type ({media_type})")
     return loader(path, settings)
+
+
+def load_cost(path: Path) -> int:
+    """How long a file holds one core while it loads, as a rank: recordings (speech
+    recognition) 3, office files (LibreOffice) 2, images (OCR) 1, PDFs and text 0. Files
+    that cannot be sniffed rank 0: they fail at once when loaded."""
+    from ingest.media import MEDIA_TYPES  # here: at the top they close an import cycle
+    from ingest.office import OFFICE_TYPES
+
+    try:
+        media_type = sniff(path)
+    except (IngestError, OSError):
+        return 0
+    if media_type in MEDIA_TYPES:
+        return 3
+    if media_type in OFFICE_TYPES:
+        return 2
+    return 1 if media_type.startswith("image/") else 0
 
 
 def in_batches(units: Iterable[Unit], size: int) -> Iterator[list[Unit]]:
@@ -243,8 +263,11 @@ class Ingestor:
 
     Each file is loaded (checks, conversion, decoding, transcription, OCR, rendering, JPEG
     encoding) on a thread of its own, up to RAG_FILES_AT_ONCE files at once and LOOKAHEAD
-    batches ahead; this thread embeds and writes the files in the order given, so the
-    store and the catalog keep one writer and see each document from start to end.
+    batches ahead, the slow kinds first (`load_cost`), so a recording or a deck is not
+    the last thing running on one core while the others idle. This thread writes one file
+    at a time, each from start to end, taking next whichever loading file has its first
+    batch ready: the store and the catalog keep one writer, and a slow file never holds
+    up the ones after it. The report lists files in the order they were given.
     """
 
     def __init__(
@@ -272,36 +295,42 @@ class Ingestor:
         progress: IngestProgress | None = None,
     ) -> IngestReport:
         started = time.perf_counter()
-        report = IngestReport()
+        files = discover(paths)
+        written: dict[int, FileOutcome] = {}  # position in `files` -> outcome
         seen: dict[str, str] = {}  # document id -> the file that brought it in this run
-        for path, loading in self._loading(discover(paths), sorted(set(tags))):
+        for position, loading in self._loading(files, sorted(set(tags))):
             with loading:
-                outcome = self._write(path, loading, seen, progress)
-            report.outcomes.append(outcome)
+                outcome = self._write(files[position], loading, seen, progress)
+            written[position] = outcome
             if progress:
                 progress.file_finished(outcome)
         self.store.flush()
+        report = IngestReport(outcomes=[written[i] for i in sorted(written)])
         report.seconds = time.perf_counter() - started
         return report
 
-    def _loading(self, files: list[Path], tags: list[str]) -> Iterator[tuple[Path, Ahead[_Event]]]:
-        """Each file with its loader, in order; the next files' loaders start early."""
-        ahead = max(1, self.settings.files_at_once)
-        started: deque[tuple[Path, Ahead[_Event]]] = deque()
+    def _loading(self, files: list[Path], tags: list[str]) -> Iterator[tuple[int, Ahead[_Event]]]:
+        """(position, loader) of each file, in the order their first batches are ready."""
+        waiting = deque(sorted(range(len(files)), key=lambda i: -load_cost(files[i])))
+        ready: queue.SimpleQueue[int] = queue.SimpleQueue()
+        running: dict[int, Ahead[_Event]] = {}
         try:
-            for path in files:
-                started.append((path, Ahead(self._load(path, tags), LOOKAHEAD, path.name)))
-                if len(started) == ahead:
-                    yield started.popleft()
-            while started:
-                yield started.popleft()
+            while waiting or running:
+                while waiting and len(running) < max(1, self.settings.files_at_once):
+                    i = waiting.popleft()
+                    load = self._load(files[i], tags)
+                    running[i] = Ahead(load, LOOKAHEAD, files[i].name, lambda i=i: ready.put(i))
+                position = ready.get()
+                yield position, running.pop(position)
         finally:
-            for _, loading in started:  # left early (an interrupt): stop the ones running
+            for loading in running.values():  # left early (an interrupt): stop the rest
                 loading.close()
 
     def _load(self, path: Path, tags: list[str]) -> Iterator[_Event]:
-        """Loader thread: the file checked, opened and read into batches of units. Reads
-        the catalog (to skip a known file) but never writes it."""
+        """Loader thread: the file checked, opened and read into batches of units. Its
+        first event comes once the first batch is ready (or the file failed), so the
+        writer takes the file when it has work to do. Reads the catalog (to skip a known
+        file) but never writes it."""
         doc = admit(path, tags, self.settings, self.catalog)
         if isinstance(doc, FileOutcome):
             yield doc
@@ -309,18 +338,28 @@ class Ingestor:
         try:
             opened = open_document(path, doc.media_type, self.settings, self._loaders)
             doc.title = opened.title
+            batches = map(self._prepare, in_batches(opened.units, BATCH_UNITS))
+            first = next(batches, None)
             yield _Opened(doc, opened.unit_count)
-            for batch in in_batches(opened.units, BATCH_UNITS):
-                if self.ocr:
-                    read_missing_text(batch, loader_threads(self.settings.ocr_threads))
-                encoded = [
-                    self.images.encode(u.image) if u.image is not None else None for u in batch
-                ]
-                yield _Loaded(batch, encoded)
+            if first is not None:
+                yield first
+                yield from batches
         except (IngestError, OSError, RuntimeError, ValueError) as exc:
             yield _Ended(doc, first_line(exc))
             return
         yield _Ended(doc)
+
+    def _prepare(self, batch: list[Unit]) -> _Loaded:
+        """OCR where a picture has no text, and page images encoded for the image store;
+        the pixels are let go here when the embedder reads text only (bounded memory with
+        several files loading)."""
+        if self.ocr:
+            read_missing_text(batch, loader_threads(self.settings.ocr_threads))
+        encoded = [self.images.encode(u.image) if u.image is not None else None for u in batch]
+        if not self.embedder.reads_images:
+            for u in batch:
+                u.image = None
+        return _Loaded(batch, encoded)
 
     def _write(
         self,

@@ -1,4 +1,5 @@
-"""The loader runs ahead of the writer: order, errors, back-pressure and early exits."""
+"""Loaders run ahead of the writer: order, errors, back-pressure, early exits, and which
+file is loaded and written when."""
 
 import os
 import threading
@@ -7,12 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_PDFS
+from conftest import SAMPLE_DATA, SAMPLE_PDFS
 
 from ingest.ahead import Ahead, loader_threads
+from ingest.pipeline import Ingestor, load_cost
+from ingest.source import OpenedSource
 from rag import RAG, Settings
 from rag.models.embedder import TextEmbedder
-from rag.records import Status, Unit
+from rag.records import FileOutcome, Status, Unit
+
+RECORDING_DECK_SCAN = ("gettysburg-address.mp3", "phylogeny-talk.pptx", "scanned-page.png")
 
 
 def _numbers(n: int, made: list[int], finished: threading.Event) -> Iterator[int]:
@@ -63,12 +68,16 @@ def test_loader_threads_default_to_half_the_cores() -> None:
 
 def test_twins_loaded_side_by_side_are_stored_once(rag: RAG, tmp_path: Path) -> None:
     """Two files with the same bytes load at the same time (RAG_FILES_AT_ONCE=2), so the
-    catalog cannot tell the second one is known; the writer does."""
+    catalog cannot tell that the second one written is known; the writer does."""
     twin = tmp_path / "copy of the first.pdf"
     twin.write_bytes(SAMPLE_PDFS[0].read_bytes())
     report = rag.ingest([SAMPLE_PDFS[0], twin, SAMPLE_PDFS[1]])
-    assert [o.status for o in report.outcomes] == ["ingested", "skipped", "ingested"]
-    assert report.outcomes[1].reason == f"same content as {SAMPLE_PDFS[0].name}"
+    first, second, other = report.outcomes
+    assert other.status == "ingested"
+    # whichever twin is loaded first is written first; the other names it
+    kept, skipped = (first, second) if first.status == "ingested" else (second, first)
+    assert (kept.status, skipped.status) == ("ingested", "skipped")
+    assert skipped.reason == f"same content as {Path(kept.path).name}"
     assert rag.store().count() == report.units == sum(d.units for d in rag.documents())
 
 
@@ -101,3 +110,63 @@ def test_a_file_failing_while_written_fails_alone(tmp_path: Path, embedder: Text
         assert rag.store().count() == sum(d.units for d in docs.values())
         images = {k for d in docs.values() for k in rag.catalog.image_keys(d.id)}
         assert images == rag.images.keys()
+
+
+class _Finished:
+    """Progress hook that records the order files finish in and signals one of them."""
+
+    def __init__(self, signal_on: str) -> None:
+        self.names: list[str] = []
+        self.signal_on = signal_on
+        self.signal = threading.Event()
+
+    def file_started(self, path: Path, units: int) -> None:
+        pass
+
+    def units_done(self, count: int) -> None:
+        pass
+
+    def file_finished(self, outcome: FileOutcome) -> None:
+        self.names.append(Path(outcome.path).name)
+        if self.names[-1] == self.signal_on:
+            self.signal.set()
+
+
+def _ingestor(rag: RAG) -> Ingestor:
+    return Ingestor(rag.settings, rag.catalog, rag.store(), rag.embedder, rag.sparse, rag.images)
+
+
+def test_a_slow_file_does_not_hold_up_the_files_after_it(rag: RAG, tmp_path: Path) -> None:
+    """The first file's loader waits until the second file is written: a writer that
+    took files in the order given would wait for it, and the wait would time out."""
+    slow = tmp_path / "slow.pdf"
+    slow.write_bytes(SAMPLE_PDFS[0].read_bytes())
+    quick = SAMPLE_PDFS[1]
+    progress = _Finished(signal_on=quick.name)
+    ingestor = _ingestor(rag)
+    open_pdf = ingestor._loaders["application/pdf"]
+
+    def held_back(path: Path, settings: Settings) -> OpenedSource:
+        if path.name == slow.name:
+            assert progress.signal.wait(30), "the quick file was not written first"
+        return open_pdf(path, settings)
+
+    ingestor._loaders["application/pdf"] = held_back
+    report = ingestor.ingest([slow, quick], progress=progress)
+    assert progress.names == [quick.name, slow.name]
+    assert [Path(o.path).name for o in report.outcomes] == [slow.name, quick.name]
+    assert [o.status for o in report.outcomes] == ["ingested", "ingested"]
+    assert rag.store().count() == report.units == sum(d.units for d in rag.documents())
+
+
+def test_the_slow_kinds_of_file_are_loaded_first(tmp_path: Path, embedder: TextEmbedder) -> None:
+    recording, deck, scan = (SAMPLE_DATA / n for n in RECORDING_DECK_SCAN)
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(b"not audio")
+    ranks = [load_cost(p) for p in (recording, deck, scan, SAMPLE_PDFS[0], broken)]
+    assert ranks == [3, 2, 1, 0, 0]
+    progress = _Finished(signal_on="")
+    with RAG(Settings(data_dir=tmp_path / "data", files_at_once=1), embedder=embedder) as rag:
+        report = _ingestor(rag).ingest([SAMPLE_PDFS[0], scan], progress=progress)
+    assert progress.names == [scan.name, SAMPLE_PDFS[0].name]
+    assert [Path(o.path).name for o in report.outcomes] == [SAMPLE_PDFS[0].name, scan.name]

@@ -10,8 +10,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from ingest.pipeline import discover
-from rag import RAG
+from rag import RAG, Settings
 from rag.cli import app
+from rag.models.embedder import TextEmbedder
 from rag.records import Status
 
 
@@ -144,7 +145,14 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def test_a_corpus_of_bad_inputs_fails_file_by_file(rag: RAG, tmp_path: Path) -> None:
+def test_a_corpus_of_bad_inputs_fails_file_by_file(tmp_path: Path, embedder: TextEmbedder) -> None:
+    # One file loading at a time: with more, broken files fail so fast that the vanishing
+    # file would be read before the first good file starts (and deletes it).
+    with RAG(Settings(data_dir=tmp_path / "data", files_at_once=1), embedder=embedder) as rag:
+        _bad_inputs_fail_file_by_file(rag, tmp_path)
+
+
+def _bad_inputs_fail_file_by_file(rag: RAG, tmp_path: Path) -> None:
     bad = _corpus(tmp_path / "bad")
     assert len(bad) >= 15
     renamed = tmp_path / "good" / "really-a-pdf.png"  # a wrong extension is not an error
