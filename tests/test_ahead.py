@@ -11,6 +11,7 @@ import pytest
 from conftest import SAMPLE_DATA, SAMPLE_PDFS
 
 from ingest.ahead import Ahead, loader_threads
+from ingest.pdf import open_pdf
 from ingest.pipeline import Ingestor, load_cost
 from ingest.source import OpenedSource
 from rag import RAG, Settings
@@ -170,3 +171,12 @@ def test_the_slow_kinds_of_file_are_loaded_first(tmp_path: Path, embedder: TextE
         report = _ingestor(rag).ingest([SAMPLE_PDFS[0], scan], progress=progress)
     assert progress.names == [scan.name, SAMPLE_PDFS[0].name]
     assert [Path(o.path).name for o in report.outcomes] == [SAMPLE_PDFS[0].name, scan.name]
+
+
+def test_a_loaded_batch_holds_encoded_pages_not_pixels_when_the_embedder_reads_text(
+    rag: RAG,
+) -> None:
+    units = list(open_pdf(SAMPLE_PDFS[0], rag.settings).units)[:3]
+    loaded = _ingestor(rag)._prepare(units)
+    assert all(u.image is None for u in loaded.units)
+    assert all(data and data[:2] == b"\xff\xd8" for data in loaded.encoded)  # JPEG
