@@ -157,6 +157,9 @@ def main() -> None:
         help="a folder of mixed formats (repeatable; default sample_data/)",
     )
     args = parser.parse_args()
+    for mixed_folder in args.folder or []:
+        if not mixed_folder.is_dir() or not discover([mixed_folder]):
+            parser.error(f"--folder {mixed_folder}: not a folder with files in it")
     cores = os.cpu_count() or 1
     result: dict = {"cores": cores}
     clip = ROOT / "sample_data" / "gettysburg-address.mp3"

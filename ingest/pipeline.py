@@ -119,11 +119,14 @@ def open_document(
 def load_cost(path: Path) -> int:
     """How long a file holds one core while it loads, as a rank: recordings (speech
     recognition) 3, office files (LibreOffice) 2, images (OCR) 1, PDFs and text 0. Files
-    that cannot be sniffed rank 0: they fail at once when loaded."""
+    that cannot be sniffed rank 0: they fail at once when loaded. Only regular files are
+    sniffed (reading a named pipe would wait for a writer; `admit` refuses it as empty)."""
     from ingest.media import MEDIA_TYPES  # here: at the top they close an import cycle
     from ingest.office import OFFICE_TYPES
 
     try:
+        if not path.is_file():
+            return 0
         media_type = sniff(path)
     except (IngestError, OSError):
         return 0

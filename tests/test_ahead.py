@@ -145,12 +145,12 @@ def test_a_slow_file_does_not_hold_up_the_files_after_it(rag: RAG, tmp_path: Pat
     quick = SAMPLE_PDFS[1]
     progress = _Finished(signal_on=quick.name)
     ingestor = _ingestor(rag)
-    open_pdf = ingestor._loaders["application/pdf"]
+    real_loader = ingestor._loaders["application/pdf"]
 
     def held_back(path: Path, settings: Settings) -> OpenedSource:
         if path.name == slow.name:
             assert progress.signal.wait(30), "the quick file was not written first"
-        return open_pdf(path, settings)
+        return real_loader(path, settings)
 
     ingestor._loaders["application/pdf"] = held_back
     report = ingestor.ingest([slow, quick], progress=progress)
@@ -180,3 +180,20 @@ def test_a_loaded_batch_holds_encoded_pages_not_pixels_when_the_embedder_reads_t
     loaded = _ingestor(rag)._prepare(units)
     assert all(u.image is None for u in loaded.units)
     assert all(data and data[:2] == b"\xff\xd8" for data in loaded.encoded)  # JPEG
+
+
+def test_a_named_pipe_given_by_name_fails_alone_instead_of_hanging(
+    rag: RAG, tmp_path: Path
+) -> None:
+    """Ranking files by kind must not read one that is not a regular file."""
+    pipe = tmp_path / "pipe.pdf"
+    os.mkfifo(pipe)
+    outcomes: list[FileOutcome] = []
+    run = threading.Thread(
+        target=lambda: outcomes.extend(rag.ingest([pipe, SAMPLE_PDFS[0]]).outcomes), daemon=True
+    )
+    run.start()
+    run.join(60)
+    assert not run.is_alive(), "ingestion waited on the pipe"
+    assert [o.status for o in outcomes] == ["failed", "ingested"]
+    assert outcomes[0].reason == "the file is empty"
