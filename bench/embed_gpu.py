@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 
-from ingest.pdf import render  # noqa: E402
+from ingest.loaders.pdf import render  # noqa: E402
+from rag.core.records import Modality, Unit  # noqa: E402
 from rag.models.visual import PIXELS_PER_TOKEN, VisualEmbedder, fit_to_tokens  # noqa: E402
-from rag.records import Modality, Unit  # noqa: E402
 
 PROMPT_TOKENS = 20  # chat template + instruction around each page
 

@@ -17,15 +17,16 @@ from pathlib import Path
 import pymupdf
 from save_results import save_results
 
-from ingest.images import ImageStore
-from ingest.pdf import render
+from ingest.loaders.pdf import render
 from rag import RAG, Settings
-from rag.edge_store import EdgeStore
+from rag.core.payload import point_id
+from rag.core.records import Modality, Unit
+from rag.core.text import normalize
+from rag.models.profiles import build_embedder, choose_profile
 from rag.models.sparse import Bm25Encoder
-from rag.passages import normalize
-from rag.profiles import build_embedder, choose_profile
-from rag.records import Modality, Unit
-from rag.store import PointRecord, Schema, point_id
+from rag.storage.images import ImageStore
+from rag.storage.vectors.base import PointRecord, Schema
+from rag.storage.vectors.embedded import EdgeStore
 
 
 def _excerpt(pdf: Path, pages: int | None, out_dir: Path) -> Path:

@@ -38,17 +38,21 @@ from ingest_pdf import _excerpt  # the same page excerpt as the stage benchmark
 from PIL import Image
 from save_results import save_results
 
-from ingest import ocr
-from ingest.ahead import loader_threads
-from ingest.media import transcribe
-from ingest.pdf import open_pdf
-from ingest.pipeline import discover, open_document, read_missing_text
-from ingest.sniff import sniff
+from ingest.concurrency.ahead import loader_threads
+from ingest.discover import discover
+from ingest.formats import sniff
+from ingest.loaders import ocr
+from ingest.loaders.base import LoaderOptions
+from ingest.loaders.media import transcribe
+from ingest.loaders.pdf import open_pdf
+from ingest.loaders.registry import open_document
+from ingest.loading import read_missing_text
 from rag import RAG, Settings
-from rag.edge_store import EdgeStore
+from rag.core.payload import point_id
+from rag.models.profiles import build_embedder, choose_profile
 from rag.models.sparse import Bm25Encoder
-from rag.profiles import build_embedder, choose_profile
-from rag.store import PointRecord, Schema, point_id
+from rag.storage.vectors.base import PointRecord, Schema
+from rag.storage.vectors.embedded import EdgeStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +68,7 @@ def cpu_seconds() -> float:
 def ours(files: list[Path], data: Path, **settings: object) -> tuple[int, float, float]:
     """Units, seconds and CPU-seconds of `RAG.ingest` over `files`."""
     with RAG(Settings(data_dir=data, **settings)) as rag:
-        rag.embedder  # noqa: B018 (load/export the model outside the timing, as naive does)
+        rag.services.embedder  # noqa: B018 (load/export the model outside the timing, as naive does)
         cpu = cpu_seconds()
         started = time.perf_counter()
         report = rag.ingest(files)
@@ -89,7 +93,7 @@ def naive(files: list[Path], data: Path) -> tuple[int, float, float]:
     cpu = cpu_seconds()
     started = time.perf_counter()
     for path in files:
-        for unit in open_document(path, sniff(path), settings).units:
+        for unit in open_document(path, sniff(path), LoaderOptions.from_settings(settings)).units:
             png = pngs / f"{count}.png" if unit.image is not None else None
             if png is not None:
                 unit.image.save(png)
@@ -140,7 +144,7 @@ def against_naive(files: list[Path], work: Path) -> dict[str, float]:
 
 def render_rate(pdf: Path, workers: int, pages: int) -> float:
     started = time.perf_counter()
-    opened = open_pdf(pdf, Settings(render_workers=workers))
+    opened = open_pdf(pdf, LoaderOptions(render_workers=workers))
     count = sum(1 for _ in opened.units)
     assert count == pages
     return count / (time.perf_counter() - started)
@@ -164,7 +168,7 @@ def main() -> None:
     result: dict = {"cores": cores}
     clip = ROOT / "sample_data" / "gettysburg-address.mp3"
     for threads in {loader_threads(0), cores}:  # load the speech and OCR models untimed
-        list(transcribe(clip, Settings(asr_threads=threads)))
+        list(transcribe(clip, LoaderOptions(asr_threads=threads)))
         ocr.read_text(Image.new("RGB", (64, 32), "white"), threads)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -187,7 +191,7 @@ def main() -> None:
     with av.open(str(clip)) as container:
         duration = container.duration / 1e6
     started = time.perf_counter()
-    list(transcribe(clip, Settings()))
+    list(transcribe(clip, LoaderOptions()))
     result["speech"] = {
         "audio_s": round(duration, 1),
         "real_time_factor": round((time.perf_counter() - started) / duration, 3),

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from embed_gpu import pages, timed  # noqa: E402
 
+from rag.core.records import Hit, Modality  # noqa: E402
 from rag.models.reranker import CrossEncoderReranker  # noqa: E402
-from rag.records import Hit, Modality  # noqa: E402
 
 
 def candidates(work: Path) -> list[Hit]:

@@ -28,27 +28,20 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ingest.images import ImageStore, encode_image
-from ingest.pipeline import (
-    BATCH_UNITS,
-    IngestProgress,
-    admit,
-    discard,
-    discover,
-    in_batches,
-    open_document,
-    read_missing_text,
-    wants_ocr,
-    write_units,
-)
-from rag.catalog import Catalog
-from rag.config import Profile, Settings
-from rag.errors import ConfigError, IngestError, MissingExtraError, first_line
+from ingest.discover import discover
+from ingest.loaders.base import LoaderOptions
+from ingest.loaders.registry import open_document
+from ingest.loading import BATCH_UNITS, in_batches, read_missing_text, wants_ocr
+from ingest.writer import DocumentWriter, IngestProgress, admit
+from rag.core.config import Settings
+from rag.core.errors import ConfigError, IngestError, MissingExtraError, first_line
+from rag.core.records import Document, FileOutcome, IngestReport, Modality, Unit
+from rag.models.profiles import build_embedder, choose_profile
 from rag.models.sparse import Bm25Encoder
-from rag.point_dump import decode, encode
-from rag.profiles import build_embedder, choose_profile
-from rag.records import Document, FileOutcome, IngestReport, Modality, Unit
-from rag.store import PointRecord, Schema, Store
+from rag.storage.catalog import Catalog
+from rag.storage.images import ImageStore, encode_image
+from rag.storage.vectors.base import PointRecord, Schema, Store
+from rag.storage.vectors.dump import decode, encode
 
 UNIT, END, FAILED = "unit", "end", "failed"
 CONNECT_TIMEOUT_S = 5
@@ -80,7 +73,7 @@ def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
 
 
 def extract(
-    batch: dict[str, np.ndarray], settings: Settings, ocr: bool
+    batch: dict[str, np.ndarray], options: LoaderOptions, image: tuple[str, int], ocr: bool
 ) -> Iterator[dict[str, list[Any]]]:
     """Ray task: open each file of the batch and yield its units, BATCH_UNITS at a time,
     then one END row with the count, or a FAILED row with the reason."""
@@ -89,21 +82,22 @@ def extract(
     ):
         count = 0
         try:
-            opened = open_document(Path(path), str(media_type), settings)
+            opened = open_document(Path(path), str(media_type), options)
             for chunk in in_batches(opened.units, BATCH_UNITS):
                 if ocr:
                     read_missing_text(chunk)
-                yield _columns([_unit_row(doc_id, opened.title, u, settings) for u in chunk])
+                yield _columns([_unit_row(doc_id, opened.title, u, image) for u in chunk])
                 count += len(chunk)
             yield _columns([_row(doc_id, END, units=count, title=opened.title)])
         except LOCAL_ERRORS as exc:
             yield _columns([_row(doc_id, FAILED, error=first_line(exc))])
 
 
-def _unit_row(doc_id: str, title: str, unit: Unit, settings: Settings) -> dict[str, Any]:
+def _unit_row(doc_id: str, title: str, unit: Unit, image_format: tuple[str, int]) -> dict[str, Any]:
+    """A unit as a row; its picture encoded as the image store keeps it (format, quality)."""
     image = b""
     if unit.image is not None:
-        image = encode_image(unit.image, settings.image_format, settings.image_quality)
+        image = encode_image(unit.image, *image_format)
     return _row(
         doc_id,
         UNIT,
@@ -235,40 +229,35 @@ def ingest_distributed(
 ) -> IngestReport:
     """Ingest files through Ray Data; the same outcomes and catalog states as a local run."""
     started = time.perf_counter()
-    report = IngestReport()
     tag_list = sorted(set(tags))
+    writer = DocumentWriter(catalog, images, progress)
     pending: dict[str, _Pending] = {}
-    for path in discover(paths):
+    files = discover(paths)
+    for path in files:
         admitted = admit(path, tag_list, settings, catalog)
         if isinstance(admitted, FileOutcome):
-            report.outcomes.append(admitted)
-            if progress:
-                progress.file_finished(admitted)
+            writer.ended(admitted)
         elif admitted.id not in pending:  # the same content twice: once is enough
             pending[admitted.id] = _Pending(admitted, path)
     if pending:
         release = ray_session(settings)
         try:
-            _run(settings, catalog, images, open_store, pending, report, progress)
+            _run(settings, writer, open_store, pending)
         finally:
             release()
-    report.seconds = time.perf_counter() - started
-    return report
+    return writer.report(files, started)
 
 
 def _run(
     settings: Settings,
-    catalog: Catalog,
-    images: ImageStore,
+    writer: DocumentWriter,
     open_store: Callable[[Schema], Store],
     pending: dict[str, _Pending],
-    report: IngestReport,
-    progress: IngestProgress | None,
 ) -> None:
     import ray
     from ray.data import ActorPoolStrategy
 
-    reads_images = choose_profile(settings).profile is not Profile.LITE
+    reads_images = choose_profile(settings).reads_images
     gpus = settings.ray_gpus_per_actor
     if gpus is None:
         gpus = 1.0 if ray.cluster_resources().get("GPU", 0) else 0.0
@@ -281,7 +270,11 @@ def _run(
         .map_batches(
             extract,
             batch_size=1,
-            fn_kwargs={"settings": settings, "ocr": wants_ocr(settings, reads_images)},
+            fn_kwargs={
+                "options": LoaderOptions.from_settings(settings),
+                "image": (settings.image_format, settings.image_quality),
+                "ocr": wants_ocr(settings, reads_images),
+            },
         )
         .map_batches(
             EmbedActor,
@@ -296,21 +289,18 @@ def _run(
     for batch in dataset.iter_batches(batch_size=BATCH_UNITS, batch_format="numpy"):
         if store is None and any(batch["schema"]):
             store = open_store(Schema.from_json(json.loads(str(batch["schema"][0]))))
-        _store_batch(batch, store, catalog, images, pending, report, progress)
+        _store_batch(batch, store, writer, pending)
     if store is not None:
         store.flush()
     for entry in pending.values():  # lost in flight (a worker died): resumable later
-        _close(entry, store, catalog, images, report, progress, "no result came back from Ray")
+        writer.fail(store, entry.doc, entry.path, "no result came back from Ray")
 
 
 def _store_batch(
     batch: dict[str, np.ndarray],
     store: Store | None,
-    catalog: Catalog,
-    images: ImageStore,
+    writer: DocumentWriter,
     pending: dict[str, _Pending],
-    report: IngestReport,
-    progress: IngestProgress | None,
 ) -> None:
     """Write the batch's embedded units, document by document, and finish documents whose
     units have all arrived."""
@@ -321,7 +311,7 @@ def _store_batch(
         entry = pending.get(doc_id)
         if entry is None:
             continue
-        units, dense, sparse, keys = [], [], [], []
+        units, dense, sparse, encoded = [], [], [], []
         for i in rows:
             kind, error = str(batch["kind"][i]), str(batch["error"][i])
             if error:
@@ -334,45 +324,20 @@ def _store_batch(
             point = decode(str(batch["point"][i])) if batch["point"][i] else None
             if point is None:
                 continue
-            unit = _unit(batch, i, with_image=False)
-            data = batch["image"][i]
-            units.append(unit)
+            units.append(_unit(batch, i, with_image=False))
             dense.append(point.dense)
             sparse.append(point.sparse)
-            keys.append(images.put(bytes(data)) if data else None)
+            data = batch["image"][i]
+            encoded.append(bytes(data) if data else None)
         if not entry.started and (units or entry.error or entry.expected is not None):
-            catalog.start(entry.doc)
+            writer.start(entry.doc, entry.path)
             entry.started = True
-            if progress:
-                progress.file_started(entry.path, 0)
         if units and not entry.error and store is not None:
-            write_units(store, catalog, entry.doc, units, dense, sparse, keys)
+            writer.write(store, entry.doc, units, dense, sparse, encoded)
             entry.received += len(units)
-            if progress:
-                progress.units_done(len(units))
-        if entry.error or entry.received == entry.expected:
-            _close(entry, store, catalog, images, report, progress, entry.error)
+        if entry.error:
+            writer.fail(store, entry.doc, entry.path, entry.error)
             del pending[doc_id]
-
-
-def _close(
-    entry: _Pending,
-    store: Store | None,
-    catalog: Catalog,
-    images: ImageStore,
-    report: IngestReport,
-    progress: IngestProgress | None,
-    error: str,
-) -> None:
-    doc = entry.doc
-    if error:
-        if not entry.started:
-            catalog.start(doc)
-        discard(store, catalog, images, doc, error)
-        outcome = FileOutcome(str(entry.path), "failed", doc.id, reason=error)
-    else:
-        catalog.finish(doc.id, entry.received)
-        outcome = FileOutcome(str(entry.path), "ingested", doc.id, entry.received)
-    report.outcomes.append(outcome)
-    if progress:
-        progress.file_finished(outcome)
+        elif entry.received == entry.expected:
+            writer.finish(entry.doc, entry.path, entry.received)
+            del pending[doc_id]

@@ -10,17 +10,14 @@ from typing import Any
 
 import gradio as gr
 
-from rag.config import Settings
-from rag.errors import ConfigError, RagError
-from rag.query_image import load_query_image
-from rag.records import Hit, Modality
+from ingest.formats import UPLOAD_EXTENSIONS
+from rag.core.config import Settings
+from rag.core.errors import ConfigError, RagError
+from rag.core.records import Hit, Modality
+from rag.search.query_image import load_query_image
 from ui.backend import DOC_COLUMNS, FILE_COLUMNS, HIT_COLUMNS, Backend
 
-UPLOAD_TYPES = [
-    ".pdf", ".txt", ".md", ".markdown", ".html", ".htm",
-    ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".gif",
-    ".mp3", ".wav", ".m4a", ".ogg", ".flac", ".mp4", ".webm", ".mkv",
-]  # fmt: skip
+UPLOAD_TYPES = UPLOAD_EXTENSIONS  # the one format table: what ingestion opens, the app takes
 
 
 def _history(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -19,12 +19,12 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from ingest.clips import audio_clip, video_clip
-from ingest.images import open_stored
-from ingest.pipeline import sha256_file
-from rag.api import RAG
-from rag.errors import RagError
-from rag.records import FileOutcome, Hit, IngestReport, Modality
+from ingest.discover import sha256_file
+from rag.app.facade import RAG
+from rag.core.errors import RagError
+from rag.core.records import FileOutcome, Hit, IngestReport, Modality
+from rag.storage.images import open_stored
+from ui.clips import audio_clip, video_clip
 from ui.highlight import highlight_words
 
 DOC_COLUMNS = ["id", "title", "source", "type", "units", "tags", "added", "status", "reason"]
@@ -232,7 +232,7 @@ class Backend:
         question is answered from its text and the answer says the image was not used.
         """
         ignored = ""
-        if image is not None and not self.rag.embedder.reads_images:
+        if image is not None and not self.rag.reads_images:
             image, ignored = None, IMAGE_IGNORED
         try:
             with self.lock:
@@ -263,7 +263,7 @@ class Backend:
         and video, a clip of the cited time range (audio file, video file)."""
         with self.lock:
             words = self.rag.words(hit)
-            doc = self.rag.catalog.get(hit.document_id)
+            doc = self.rag.document(hit.document_id)
         image = None
         marks = 0
         if hit.image_path is not None and hit.image_path.exists():

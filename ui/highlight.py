@@ -2,8 +2,8 @@
 
 from PIL import Image, ImageDraw
 
-from rag.passages import terms
-from rag.records import WordBox
+from rag.core.records import WordBox
+from rag.core.text import terms
 
 MARK = (255, 214, 0, 110)  # translucent yellow, like a highlighter pen
 

@@ -11,12 +11,13 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from rag.errors import ModelError, QueryError
+from rag.core.config import Settings
+from rag.core.errors import ModelError, QueryError
+from rag.core.records import Unit
+from rag.core.text import cut, spans
+from rag.core.vectors import DenseSpec
 from rag.models.inputs import as_texts
 from rag.models.resolve import pick_device, resolve_model
-from rag.passages import cut, spans
-from rag.records import Unit
-from rag.store import DenseSpec
 
 Vectors = dict[str, list[float] | list[list[float]]]
 
@@ -80,7 +81,6 @@ class TextEmbedder:
         self.dimension = int(self._model.get_embedding_dimension())
         onnx = runtime == "onnx" and self._model.device.type == "cpu"
         if onnx:
-            from rag.config import Settings
             from rag.models.onnx_encoder import attach_onnx_encoder
 
             attach_onnx_encoder(self._model, cache_dir or Settings().models_path, int8)

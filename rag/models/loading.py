@@ -8,7 +8,7 @@ that names the setting to change.
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from rag.errors import ModelError, first_line
+from rag.core.errors import ModelError, first_line
 from rag.models.qwen_compat import prepare_qwen3_vl_loading
 from rag.models.resolve import pick_device, resolve_model
 

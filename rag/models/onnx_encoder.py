@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rag.errors import ModelError
+from rag.core.errors import ModelError
 
 # Bump when the export or quantization recipe changes, so cached files are rebuilt.
 RECIPE = "eager-opset17-dynamic-axes/int8-per-channel-v1"

@@ -11,12 +11,12 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from ingest.images import open_stored
+from rag.core.records import Hit
 from rag.models.batching import by_pixels, split_on_oom
 from rag.models.inputs import as_text
 from rag.models.loading import PIXELS_PER_TOKEN, load_vlm
 from rag.models.visual import fit_to_tokens
-from rag.records import Hit
+from rag.storage.images import open_stored
 
 MAX_TEXT_CHARS = 4000  # a page's text beyond this adds cost, rarely relevance
 

@@ -6,7 +6,7 @@ document frequencies stay right as documents come and go.
 
 import qdrant_edge as qe
 
-from rag.store import SparseVector
+from rag.core.vectors import SparseVector
 
 
 class Bm25Encoder:

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from rag.errors import QueryError
+from rag.core.errors import QueryError
+from rag.core.records import Unit
+from rag.core.text import best_window
+from rag.core.vectors import DenseSpec
 from rag.models.batching import by_pixels, split_on_oom
 from rag.models.inputs import as_text
 from rag.models.loading import PIXELS_PER_TOKEN, load_vlm
-from rag.passages import best_window
-from rag.records import Unit
-from rag.store import DenseSpec
 
 
 def fit_to_tokens(image: Image.Image, max_tokens: int) -> Image.Image:

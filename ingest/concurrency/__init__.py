@@ -1,0 +1,1 @@
+"""Running loading work beside the embedder: threads ahead of it, worker processes."""

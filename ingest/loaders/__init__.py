@@ -1,0 +1,1 @@
+"""One loader per kind of file, each turning a file into units."""

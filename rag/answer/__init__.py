@@ -1,0 +1,1 @@
+"""Answers: prompt, generator client, citations, and the extractive fallback."""

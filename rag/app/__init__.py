@@ -1,0 +1,1 @@
+"""The composition root and the `RAG` facade over the layers below."""

@@ -1,0 +1,1 @@
+"""The bottom layer: records, payload, vectors vocabulary, config, errors, text utilities."""

@@ -1,0 +1,1 @@
+"""Maintenance: backup and restore, reindex, status."""

@@ -1,0 +1,1 @@
+"""Search: query embedding, the fused store query, reranking, filters."""

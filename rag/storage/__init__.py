@@ -1,0 +1,1 @@
+"""Where data lives: the catalog, page images and the vector stores."""

@@ -1,0 +1,1 @@
+"""Vector stores: one interface and query plan, embedded and server engines."""
