@@ -3,11 +3,14 @@ them together, each on first use (listing documents loads no model, status opens
 generator). The facade and the UI reach parts only through here.
 """
 
+import os
+from pathlib import Path
+
 from PIL import Image
 
 from rag.answer.generator import Generator
 from rag.core.config import Settings
-from rag.core.errors import StoreError
+from rag.core.errors import ConfigError, StoreError
 from rag.core.records import Hit, SearchFilter
 from rag.models.embedder import Embedder
 from rag.models.profiles import (
@@ -26,6 +29,23 @@ from rag.storage.vectors.base import Collections, Schema, Store
 from rag.storage.vectors.connect import open_collections
 
 _UNSET = object()  # a reranker not built yet (None is a real value: no reranker)
+_SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def usable_data_dir(path: Path) -> None:
+    """Create the data directory, or say in one line why it cannot be one."""
+    where = f"The data directory {path} (RAG_DATA_DIR, --data-dir)"
+    resolved = path.resolve()
+    if any(resolved.is_relative_to(tree) for tree in _SYSTEM_TREES):
+        raise ConfigError(f"{where} is inside a system folder; choose another.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise ConfigError(f"{where} is a file, not a folder.") from exc
+    except OSError as exc:
+        raise ConfigError(f"{where} cannot be created: {exc.strerror}.") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{where} is not writable by this user.")
 
 
 class Services:
@@ -38,6 +58,7 @@ class Services:
         reranker: Reranker | None = None,
     ) -> None:
         self.settings = settings
+        usable_data_dir(settings.data_dir)
         self._embedder = embedder
         self._reranker: object = reranker if reranker is not None else _UNSET
         self._profile: ProfileChoice | None = None

@@ -42,6 +42,13 @@ def main(
             show_default=False,
         ),
     ] = None,
+    env_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A .env file of RAG_* settings (env RAG_ENV_FILE); default DATA_DIR/.env.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Settings come from RAG_* environment variables; these options override them."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -51,6 +58,7 @@ def main(
         "profile": profile,
         "collection": collection,
         "qdrant_url": qdrant_url,
+        "env_file": env_file,
     }
     overrides = {k: v for k, v in given.items() if v}
     try:

@@ -37,7 +37,11 @@ def settings() -> Settings:
 
 
 def open_rag() -> RAG:
-    return RAG(settings())
+    """The facade for a command; a data directory that cannot be used is one red line."""
+    try:
+        return RAG(settings())
+    except RagError as exc:
+        raise fail(exc) from exc
 
 
 def fail(exc: RagError) -> typer.Exit:

@@ -16,6 +16,7 @@ from rag.storage.vectors.embedded import folder_bytes
 @dataclass
 class StatusReport:
     data_dir: str
+    settings_file: str | None  # the .env that supplied settings, if one did
     profile: str
     profile_reason: str
     embedder: str | None  # the one that built the collection
@@ -52,6 +53,7 @@ def collect_status(
     data_dir = settings.data_dir
     return StatusReport(
         data_dir=str(data_dir),
+        settings_file=str(settings.env_file) if settings.env_file else None,
         profile=str(profile.profile),
         profile_reason=profile.reason,
         embedder=store.schema.embedder if store else None,

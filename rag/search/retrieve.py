@@ -55,6 +55,12 @@ class Searcher:
         With a reranker, the fused top `rerank_candidates` are rescored and cut to top_k.
         """
         query = " ".join(query.split())
+        try:
+            query.encode("utf-8")  # undecodable argv bytes and lone surrogates fail here
+        except UnicodeEncodeError as exc:
+            raise QueryError(
+                f"The query is not valid UTF-8 text (character {exc.start + 1}); retype it."
+            ) from exc
         if not query and image is None:
             raise QueryError("The query is empty; type a question or some keywords.")
         if len(query) > MAX_QUERY_CHARS:

@@ -59,6 +59,13 @@ def _document(row: sqlite3.Row) -> Document:
     )
 
 
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern matching ids that start with `text` literally (`_` and `%` are
+    wildcards in LIKE: unescaped, `rag delete ______` matched every document)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
 class Catalog:
     """Documents and units in SQLite (WAL mode, so readers never block the ingesting writer)."""
 
@@ -84,8 +91,9 @@ class Catalog:
     def resolve(self, ref: str) -> Document:
         """Find one document by full id, unique id prefix (>= 6 chars) or source file name."""
         rows = self._db.execute(
-            "SELECT * FROM documents WHERE id = ? OR source = ? OR (length(?) >= 6 AND id LIKE ?)",
-            (ref, ref, ref, ref + "%"),
+            "SELECT * FROM documents WHERE id = ? OR source = ?"
+            " OR (length(?) >= 6 AND id LIKE ? ESCAPE '\\')",
+            (ref, ref, ref, _like_prefix(ref)),
         ).fetchall()
         if not rows:
             raise DocumentNotFoundError(f"No document matches {ref!r}; `rag list` shows them.")

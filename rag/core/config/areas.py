@@ -45,6 +45,12 @@ class StoreSettings(BaseModel):
         default_factory=_default_data_dir,
         description="Catalog, embedded store and page images live here.",
     )
+    env_file: Path | None = Field(
+        None,
+        description="A .env file of RAG_* settings (rag --env-file); unset: DATA_DIR/.env when"
+        " present. A .env in the current folder is never read: a downloaded folder could"
+        " otherwise redirect questions and pages to its own generator.",
+    )
     collection: str = Field(
         "pages", pattern=r"^[A-Za-z0-9_-]+$", description="Collection (embedded: shard) name."
     )
@@ -239,6 +245,8 @@ class SearchSettings(BaseModel):
     )
     min_relevance: float | None = Field(
         None,
+        ge=-1,
+        le=1,
         description="When the best hit's dense similarity is below this, search returns nothing"
         " ('not in the documents'); None uses the profile's calibrated value.",
     )
