@@ -162,7 +162,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     for mixed_folder in args.folder or []:
-        if not mixed_folder.is_dir() or not discover([mixed_folder]):
+        if not mixed_folder.is_dir() or not discover([mixed_folder]).files:
             parser.error(f"--folder {mixed_folder}: not a folder with files in it")
     cores = os.cpu_count() or 1
     result: dict = {"cores": cores}
@@ -184,7 +184,7 @@ def main() -> None:
         }
         result["folders"] = {}
         for n, mixed_folder in enumerate(args.folder or [ROOT / "sample_data"]):
-            mixed = discover([mixed_folder])
+            mixed = discover([mixed_folder]).files
             result["folders"][str(mixed_folder)] = {"files": len(mixed)} | against_naive(
                 mixed, folder / f"mixed-{n}"
             )

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ingest.discover import discover
+from ingest.discover import Discovered
 from ingest.loaders.base import LoaderOptions
 from ingest.loaders.registry import open_document
 from ingest.loading import BATCH_UNITS, in_batches, read_missing_text, wants_ocr
@@ -223,16 +223,19 @@ def ingest_distributed(
     catalog: Catalog,
     images: ImageStore,
     open_store: Callable[[Schema], Store],
-    paths: Iterable[Path],
+    found: Discovered,
     tags: Iterable[str] = (),
     progress: IngestProgress | None = None,
 ) -> IngestReport:
     """Ingest files through Ray Data; the same outcomes and catalog states as a local run."""
     started = time.perf_counter()
     tag_list = sorted(set(tags))
-    writer = DocumentWriter(catalog, images, progress)
+    writer = DocumentWriter(catalog, images, progress, keep_versions=settings.keep_versions)
     pending: dict[str, _Pending] = {}
-    files = discover(paths)
+    writer.followed_links = found.followed_links
+    for outcome in found.outcomes():
+        writer.ended(outcome)
+    files = found.files
     for path in files:
         admitted = admit(path, tag_list, settings, catalog)
         if isinstance(admitted, FileOutcome):
@@ -245,7 +248,7 @@ def ingest_distributed(
             _run(settings, writer, open_store, pending)
         finally:
             release()
-    return writer.report(files, started)
+    return writer.report([*found.skipped_links, *files], started)
 
 
 def _run(
@@ -338,6 +341,6 @@ def _store_batch(
         if entry.error:
             writer.fail(store, entry.doc, entry.path, entry.error)
             del pending[doc_id]
-        elif entry.received == entry.expected:
-            writer.finish(entry.doc, entry.path, entry.received)
+        elif entry.received == entry.expected and store is not None:
+            writer.finish(store, entry.doc, entry.path, entry.received)
             del pending[doc_id]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.concurrency.ahead import Ahead, loader_threads
-from ingest.discover import discover
+from ingest.discover import Discovered
 from ingest.loaders.base import LoaderOptions
 from ingest.loaders.registry import loaders, open_document
 from ingest.loading import BATCH_UNITS, in_batches, load_cost, read_missing_text, wants_ocr
@@ -93,19 +93,24 @@ class Ingestor:
 
     def ingest(
         self,
-        paths: Iterable[Path],
+        found: Discovered,
         tags: Iterable[str] = (),
         progress: IngestProgress | None = None,
     ) -> IngestReport:
+        """Ingest the discovered files; links left alone are reported as skipped."""
         started = time.perf_counter()
-        files = discover(paths)
-        writer = DocumentWriter(self.catalog, self.images, progress)
+        files = found.files
+        writer = DocumentWriter(
+            self.catalog, self.images, progress, found.followed_links, self.settings.keep_versions
+        )
+        for outcome in found.outcomes():
+            writer.ended(outcome)
         seen: dict[str, str] = {}  # document id -> the file that brought it in this run
         for position, loading in self._loading(files, sorted(set(tags))):
             with loading:
                 self._write(files[position], loading, seen, writer)
         self.store.flush()
-        return writer.report(files, started)
+        return writer.report([*found.skipped_links, *files], started)
 
     def _loading(self, files: list[Path], tags: list[str]) -> Iterator[tuple[int, Ahead[_Event]]]:
         """(position, loader) of each file, in the order their first batches are ready."""
@@ -192,7 +197,7 @@ class Ingestor:
         if reason:
             writer.fail(self.store, doc, path, reason)
         else:
-            writer.finish(doc, path, units)
+            writer.finish(self.store, doc, path, units)
 
     def _write_batch(self, writer: DocumentWriter, doc: Document, loaded: _Loaded) -> None:
         batch = loaded.units

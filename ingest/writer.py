@@ -68,11 +68,18 @@ class DocumentWriter:
     ending to `progress`; `outcomes` collects them in the order they ended."""
 
     def __init__(
-        self, catalog: Catalog, images: ImageStore, progress: IngestProgress | None = None
+        self,
+        catalog: Catalog,
+        images: ImageStore,
+        progress: IngestProgress | None = None,
+        followed_links: dict[Path, Path] | None = None,
+        keep_versions: bool = False,
     ) -> None:
         self.catalog = catalog
         self.images = images
         self.progress = progress
+        self.followed_links = followed_links or {}  # reported on their outcomes
+        self.keep_versions = keep_versions  # else a changed file replaces its old version
         self.outcomes: list[FileOutcome] = []
 
     def start(self, doc: Document, path: Path, unit_count: int = 0) -> None:
@@ -107,9 +114,25 @@ class DocumentWriter:
         if self.progress:
             self.progress.units_done(len(units))
 
-    def finish(self, doc: Document, path: Path, units: int) -> FileOutcome:
+    def finish(self, store: Store, doc: Document, path: Path, units: int) -> FileOutcome:
+        """Mark the document done; earlier versions of the same file (same path, other
+        content) are then removed, unless `keep_versions`."""
         self.catalog.finish(doc.id, units)
-        return self.ended(FileOutcome(str(path), "ingested", doc.id, units))
+        notes = []
+        if target := self.followed_links.get(path):
+            notes.append(f"through a symbolic link to {target}")
+        earlier = [d for d in self.catalog.at_path(doc.path) if d.id != doc.id]
+        status = "ingested"
+        if earlier and self.keep_versions:
+            notes.append(f"a new version; {len(earlier)} earlier one(s) kept")
+        elif earlier:
+            for old in earlier:
+                store.delete_document(old.id)
+                self.images.delete(self.catalog.delete(old.id))
+            status = "updated"
+            notes.append(f"replaced the earlier version ({earlier[0].id[:12]})")
+        outcome = FileOutcome(str(path), status, doc.id, units, reason="; ".join(notes) or None)
+        return self.ended(outcome)
 
     def fail(self, store: Store | None, doc: Document, path: Path, reason: str) -> FileOutcome:
         """Remove what the document wrote, then record why it failed."""

@@ -8,7 +8,6 @@ copies), so the app never serves a path from the data directory.
 
 import csv
 import json
-import shutil
 import tempfile
 import textwrap
 import threading
@@ -19,7 +18,6 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from ingest.discover import sha256_file
 from rag.app.facade import RAG
 from rag.core.errors import RagError
 from rag.core.records import FileOutcome, Hit, IngestReport, Modality
@@ -105,7 +103,6 @@ class Backend:
     def __init__(self, rag: RAG) -> None:
         self.rag = rag
         self.lock = threading.Lock()
-        self.uploads = rag.settings.data_dir / "uploads"
 
     def documents(self) -> Rows:
         with self.lock:
@@ -130,14 +127,6 @@ class Backend:
         with self.lock:
             return [(f"{d.title} ({d.source})", d.id) for d in self.rag.documents()]
 
-    def _keep(self, upload: Path) -> Path:
-        """Copy an upload under the data directory so re-indexing can read it later."""
-        target = self.uploads / sha256_file(upload)[:16] / upload.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            shutil.copyfile(upload, target)
-        return target
-
     def ingest(
         self, files: list[str] | None, tags: str = "", progress: ProgressFn | None = None
     ) -> tuple[str, Rows, Rows]:
@@ -145,7 +134,7 @@ class Backend:
         if not files:
             return "No files given.", [], self.documents()
         tag_list = [t.strip() for t in tags.split(",") if t.strip()]
-        kept = [self._keep(Path(f)) for f in files]
+        kept = [self.rag.keep_upload(Path(f)) for f in files]
         watcher = _Progress(len(kept), progress) if progress else None
         with self.lock:
             report = self.rag.ingest(kept, tag_list, watcher)
@@ -162,9 +151,6 @@ class Backend:
     def delete(self, ref: str) -> tuple[str, Rows]:
         def run() -> str:
             doc = self.rag.delete(ref.strip())
-            kept = Path(doc.path)
-            if kept.is_relative_to(self.uploads):
-                shutil.rmtree(kept.parent, ignore_errors=True)
             return f"Deleted {doc.source}."
 
         return self._change(run)

@@ -174,7 +174,7 @@ def evaluate(
                 retrievers=retrievers,
                 fusion=fusion,
                 data_dir=work_dir / str(profile),
-                min_relevance=float("-inf"),  # evaluation sees every hit; calibrates later
+                min_relevance=-1.0,  # the lowest cosine: evaluation sees every hit
             )
             with RAG(settings) as rag:
                 rag.ingest(docs)

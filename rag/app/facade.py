@@ -19,6 +19,7 @@ from typing import Any
 
 from PIL import Image
 
+from ingest.discover import discover, sha256_file
 from ingest.distributed import ingest_distributed
 from ingest.local import Ingestor
 from ingest.writer import IngestProgress
@@ -89,13 +90,17 @@ class RAG:
         tags: Iterable[str] = (),
         progress: IngestProgress | None = None,
         distributed: bool = False,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
     ) -> IngestReport:
         """Ingest files and folders; bad files fail alone (see the report's outcomes).
 
-        `distributed` renders and embeds on Ray Data (`RAG_RAY_ADDRESS`, or a local Ray);
-        this process still writes the store and the catalog.
+        Under folders, `include`/`exclude` globs choose files and symbolic links are
+        skipped (reported) unless RAG_FOLLOW_LINKS. `distributed` renders and embeds on
+        Ray Data (`RAG_RAY_ADDRESS`, or a local Ray); this process still writes the store
+        and the catalog.
         """
-        files = [Path(p) for p in paths]
+        files = discover([Path(p) for p in paths], include, exclude, self.settings.follow_links)
         s = self.services
         if distributed:
             s.collections.active()  # an unreachable store fails before Ray starts
@@ -125,6 +130,7 @@ class RAG:
             interval_s,
             include,
             exclude,
+            self.settings.follow_links,
         )
 
     def search(
@@ -193,13 +199,29 @@ class RAG:
         return self.services.catalog.get(document_id)
 
     def delete(self, ref: str) -> Document:
-        """Remove a document (by id, id prefix or file name): points, catalog rows, images."""
+        """Remove a document (by id, id prefix or file name): points, catalog rows, page
+        images, and its kept upload. A file name in the catalog that is not ours (an
+        edited catalog) is never deleted: the rest goes, then a StoreError names it."""
+        return self._delete(ref, with_upload=True)
+
+    def _delete(self, ref: str, with_upload: bool) -> Document:
         s = self.services
         doc = s.catalog.resolve(ref)
         if s.has_store:
             s.store(with_embedder=False).delete_document(doc.id)
-        s.images.delete(s.catalog.delete(doc.id))
+        refused = s.images.delete(s.catalog.delete(doc.id))
+        if with_upload and s.uploads.holds(Path(doc.path)):
+            s.uploads.remove(Path(doc.path))
+        if refused:
+            raise StoreError(
+                f"Deleted {doc.source}, but refused to delete {len(refused)} file(s) the"
+                f" catalog names that are not page images ({refused[0]!r})."
+            )
         return doc
+
+    def keep_upload(self, upload: Path) -> Path:
+        """Copy a file handed to the app under the data directory (for re-ingesting later)."""
+        return self.services.uploads.keep(upload, sha256_file(upload))
 
     def set_tags(self, ref: str, tags: Iterable[str]) -> Document:
         """Replace a document's tags in the catalog and on its units (for `tag=` filters)."""
@@ -219,7 +241,7 @@ class RAG:
             raise DocumentNotFoundError(
                 f"The file of {doc.source} is no longer at {path}; ingest it again."
             )
-        self.delete(doc.id)
+        self._delete(doc.id, with_upload=False)  # the kept upload is what is read again
         return self.ingest([path], doc.tags, progress)
 
     def words(self, hit: Hit) -> list[WordBox]:
@@ -260,7 +282,7 @@ class RAG:
                 " already holds points; restore into an empty one or pass --replace."
             )
         self.close()
-        restore_backup(backup, self.settings.data_dir, replace)
+        restore_backup(backup, self.settings.data_dir, replace, self.settings.max_restore_mb)
         if not (manifest.store == "embedded" == s.collections.kind):
             try:
                 load_points(

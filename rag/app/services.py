@@ -25,6 +25,7 @@ from rag.models.sparse import Bm25Encoder
 from rag.search.retrieve import Searcher
 from rag.storage.catalog import Catalog
 from rag.storage.images import ImageStore
+from rag.storage.uploads import KeptUploads
 from rag.storage.vectors.base import Collections, Schema, Store
 from rag.storage.vectors.connect import open_collections
 
@@ -68,6 +69,7 @@ class Services:
         self._generator: object = _UNSET
         self.images = ImageStore(settings.images_dir, settings.image_format, settings.image_quality)
         self.sparse = Bm25Encoder()
+        self.uploads = KeptUploads(settings.data_dir / "uploads")
 
     @property
     def catalog(self) -> Catalog:
@@ -127,10 +129,11 @@ class Services:
     def open_store(self, schema: Schema | None) -> Store:
         """The store for `schema` (None: whatever built it), created if there is none."""
         if self._store is None:
-            active = self.collections.active()
-            self._store = self.collections.open(active or self.collections.new_name(), schema)
-            if active is None:
-                self.collections.switch(self._store.name)
+            with self.collections.creating():  # decide and create under one lock
+                active = self.collections.active()
+                self._store = self.collections.open(active or self.collections.new_name(), schema)
+                if active is None:
+                    self.collections.switch(self._store.name)
         elif schema is not None:
             self._store.require(schema)
         return self._store

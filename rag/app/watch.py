@@ -15,6 +15,7 @@ def watch(
     interval_s: float,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    follow_links: bool = False,
 ) -> IngestReport:
     """Ingest the files under `folders`, then new or changed ones, until `stop` is set.
 
@@ -25,7 +26,8 @@ def watch(
     last: dict[Path, tuple[float, int]] = {}
     done: dict[Path, tuple[float, int]] = {}
     while True:
-        now = {f: s for f in discover(folders, include, exclude) if (s := _stamp(f))}
+        found = discover(folders, include, exclude, follow_links).files
+        now = {f: s for f in found if (s := _stamp(f))}
         ready = [f for f, s in now.items() if last.get(f) == s and done.get(f) != s]
         if ready:
             round_report = ingest(ready)

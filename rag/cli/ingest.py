@@ -79,6 +79,12 @@ def ingest(
     exclude: Annotated[
         list[str] | None, typer.Option("--exclude", help="Skip files matching this glob.")
     ] = None,
+    keep_versions: Annotated[
+        bool, typer.Option("--keep-versions", help="Keep earlier versions of changed files.")
+    ] = False,
+    follow_links: Annotated[
+        bool, typer.Option("--follow-links", help="Follow symbolic links inside folders.")
+    ] = False,
     password: Annotated[
         str | None, typer.Option("--password", help="Password for encrypted PDFs.")
     ] = None,
@@ -96,29 +102,46 @@ def ingest(
     """Ingest documents. Example: rag ingest reports/ slides.pptx --tag q3 --exclude '*draft*'"""
     if watch and distributed:
         raise typer.BadParameter("--watch and --distributed cannot be combined.")
-    if password:
-        state.settings = Settings.load(settings(), pdf_password=password)
+    chosen = {
+        "pdf_password": password,
+        "follow_links": follow_links or None,
+        "keep_versions": keep_versions or None,
+    }
+    if any(chosen.values()):
+        given = {key: value for key, value in chosen.items() if value}
+        state.settings = Settings.load(settings(), **given)
     with open_rag() as rag:
         try:
             if watch:
                 report = _watch(rag, paths, tags or [], include or [], exclude or [], interval)
             else:
-                files = discover(paths, include or [], exclude or [])
+                found = discover(paths, include or [], exclude or [], rag.settings.follow_links)
+                count = len(found.files) + len(found.skipped_links)
                 with Progress(*columns(), console=err, transient=True) as progress:
-                    bars = (_FlowBars if distributed else _Bars)(progress, len(files))
-                    report = rag.ingest(files, tags or [], bars, distributed)
+                    bars = (_FlowBars if distributed else _Bars)(progress, count)
+                    report = rag.ingest(
+                        paths, tags or [], bars, distributed, include or [], exclude or []
+                    )
         except RagError as exc:
             raise fail(exc) from exc
-    ingested, skipped, failed = (report.count(s) for s in ("ingested", "skipped", "failed"))
-    for o in report.failed:
-        out.print(f"failed: {escape(o.path)}: {escape(o.reason or '')}")
-    rate = report.units / report.seconds if report.seconds else 0.0
+    ingested, updated, skipped, failed = (
+        report.count(s) for s in ("ingested", "updated", "skipped", "failed")
+    )
+    for o in report.outcomes:
+        if o.reason and not o.reason.startswith("already ingested"):
+            out.print(f"{o.status}: {escape(o.path)}: {escape(o.reason or '')}")
+    links = sum("symbolic link;" in (o.reason or "") for o in report.outcomes)
+    left = f", {links} link(s) not followed" if links else ""
+    new_units = sum(o.units for o in report.outcomes if o.status in ("ingested", "updated"))
+    rate = new_units / report.seconds if report.seconds else 0.0
     err.print(
-        f"Ingested {ingested} document(s) ({report.units} units, {rate:.1f} units/s),"
-        f" skipped {skipped} already ingested, failed {failed}, in {report.seconds:.1f} s."
+        f"Ingested {ingested} document(s){f', updated {updated}' if updated else ''}"
+        f" ({new_units} units, {rate:.1f} units/s),"
+        f" skipped {skipped - links} already ingested{left}, failed {failed},"
+        f" in {report.seconds:.1f} s."
     )
     if failed:
-        raise typer.Exit(EXIT_PARTIAL if ingested or skipped else EXIT_ERROR)
+        raise typer.Exit(EXIT_PARTIAL if ingested or updated or skipped else EXIT_ERROR)
 
 
 def columns() -> list:

@@ -168,7 +168,7 @@ class FileOutcome:
     """What happened to one input file during an ingest run."""
 
     path: str
-    status: str  # "ingested", "skipped" (already known) or "failed"
+    status: str  # "ingested", "updated" (replaced its earlier version), "skipped" or "failed"
     document_id: str | None = None
     units: int = 0
     reason: str | None = None

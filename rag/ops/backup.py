@@ -7,7 +7,10 @@ files. The collection travels as the embedded engine's shard files, or, from a Q
 server, as its points read back with their vectors (`rag.storage.vectors.dump`).
 
 Restore refuses a data directory that already holds documents (unless told to replace
-it) and unpacks with tarfile's `data` filter (no absolute paths, no `..`, no links out).
+it) and checks every member itself before anything is deleted: regular files and folders
+only, under the names a backup writes, no links, no absolute or `..` names, the unpacked
+total within RAG_MAX_RESTORE_MB and the free disk space; files are then written one by
+one under the resolved data directory, never through a link.
 A shard restored into the embedded engine is used as is; any other pair (server to
 server, embedded to server, server to embedded) upserts the points into a new
 collection and points the collection name at it. The caller then checks that points and
@@ -15,6 +18,7 @@ catalog units agree.
 """
 
 import json
+import os
 import shutil
 import sqlite3
 import tarfile
@@ -23,7 +27,7 @@ import time
 from contextlib import closing
 from dataclasses import asdict, dataclass, fields
 from itertools import chain, count, islice
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rag.core.errors import BackupError, RagError, first_line
@@ -35,6 +39,7 @@ from rag.storage.vectors.embedded import EdgeCollections
 FORMAT = 1
 MANIFEST = "mmrag-backup.json"
 POINTS = "points"
+TOP_LEVEL = {MANIFEST, "catalog.sqlite3", "store", "images", "uploads", POINTS}  # what we write
 CHUNK = 10_000  # points per file in a backup: bounds the temporary space while writing
 
 
@@ -136,9 +141,9 @@ def read_manifest(backup: Path) -> BackupManifest:
         raise BackupError(f"{backup} has an incomplete manifest ({exc}).") from exc
 
 
-def restore_backup(backup: Path, data_dir: Path, replace: bool) -> None:
+def restore_backup(backup: Path, data_dir: Path, replace: bool, max_mb: float) -> None:
     """Unpack `backup` (its manifest already read) into `data_dir` (emptied first when
-    `replace`)."""
+    `replace`); every member is checked before anything is deleted or written."""
     catalog = data_dir / "catalog.sqlite3"
     if catalog.exists() and not replace:
         with closing(sqlite3.connect(catalog)) as db:
@@ -148,17 +153,75 @@ def restore_backup(backup: Path, data_dir: Path, replace: bool) -> None:
                 f"{data_dir} already holds {held} document(s); restore into an empty data"
                 " directory or pass --replace."
             )
-    try:  # check every member before anything is deleted
+    try:
         with tarfile.open(backup) as tar:
-            for member in tar.getmembers():
-                tarfile.data_filter(member, str(data_dir))
-    except tarfile.TarError as exc:
-        raise BackupError(f"{backup} holds an unsafe or broken entry ({exc}).") from exc
-    empty_data_dir(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(backup) as tar:
-        tar.extractall(data_dir, filter="data")
+            members = checked_members(tar, backup, max_mb, data_dir)
+            empty_data_dir(data_dir)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            for member in members:
+                _unpack(tar, member, data_dir.resolve())
+    except (tarfile.TarError, OSError) as exc:
+        raise BackupError(f"{backup} cannot be unpacked ({first_line(exc)}).") from exc
     (data_dir / MANIFEST).unlink(missing_ok=True)
+
+
+def checked_members(
+    tar: tarfile.TarFile, backup: Path, max_mb: float, data_dir: Path
+) -> list[tarfile.TarInfo]:
+    """The members to unpack, or a BackupError naming the first unsafe one.
+
+    Only regular files and folders under the top-level names a backup writes; no links of
+    any kind, no absolute or `..` names (tarfile's own filter re-roots absolute names and
+    was bypassed by CVE-2025-4517, so it is not relied on); the unpacked total within
+    `max_mb` (RAG_MAX_RESTORE_MB) and the free disk space.
+    """
+    members, total = [], 0
+    for member in tar.getmembers():
+        name = member.name
+        parts = PurePosixPath(name).parts
+        unsafe = (
+            (not (member.isfile() or member.isdir()))
+            or member.issparse()
+            or name.startswith(("/", "\\"))
+            or "\\" in name
+            or not parts
+            or any(part in ("..", "") for part in parts)
+            or parts[0] not in TOP_LEVEL
+        )
+        if unsafe:
+            raise BackupError(f"{backup} holds an unsafe entry ({name!r}); nothing was restored.")
+        total += member.size
+        members.append(member)
+    free = shutil.disk_usage(data_dir if data_dir.exists() else _existing_parent(data_dir)).free
+    if total > max_mb * 1e6 or total > free:
+        raise BackupError(
+            f"{backup} unpacks to {total / 1e6:,.0f} MB, over the limit of {max_mb:,.0f} MB"
+            f" (RAG_MAX_RESTORE_MB) or the {free / 1e6:,.0f} MB free; nothing was restored."
+        )
+    return members
+
+
+def _unpack(tar: tarfile.TarFile, member: tarfile.TarInfo, root: Path) -> None:
+    """Write one checked member under `root`, opening the file ourselves: never through a
+    link, never outside `root`, never more bytes than the member declares."""
+    target = root.joinpath(*PurePosixPath(member.name).parts)
+    if member.isdir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.resolve().is_relative_to(root):
+        raise BackupError(f"{member.name!r} would be written outside {root}.")
+    source = tar.extractfile(member)
+    assert source is not None  # a regular file always has contents
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with source, os.fdopen(os.open(target, flags, 0o600), "wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
 
 
 def empty_data_dir(data_dir: Path) -> None:

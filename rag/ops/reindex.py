@@ -34,8 +34,9 @@ def _unit(payload: dict, images: ImageStore) -> Unit:
     stored = UnitPayload.from_payload(payload)
     unit = stored.to_unit()
     key = stored.image
-    if key and images.path(key).exists():
-        unit.image = open_stored(images.path(key))
+    path = images.find(key)
+    if path is not None and path.exists():
+        unit.image = open_stored(path)
     return unit
 
 

@@ -68,4 +68,3 @@ def collect_status(
         store_bytes=collections.size_bytes(),
         disk_free_bytes=shutil.disk_usage(data_dir).free if data_dir.exists() else None,
     )
-

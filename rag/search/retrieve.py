@@ -117,7 +117,7 @@ class Searcher:
             modality=p.modality,
             text=passage,
             page_text=p.text,
-            image_path=self.images.path(p.image) if p.image else None,
+            image_path=self.images.find(p.image),
             start_s=p.start_s,
             end_s=p.end_s,
             fused_score=r.score,

@@ -88,6 +88,11 @@ class Catalog:
         row = self._db.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
         return _document(row) if row else None
 
+    def at_path(self, path: str) -> list[Document]:
+        """Documents ingested from this absolute path (earlier versions of a file)."""
+        rows = self._db.execute("SELECT * FROM documents WHERE path = ?", (path,)).fetchall()
+        return [_document(r) for r in rows]
+
     def resolve(self, ref: str) -> Document:
         """Find one document by full id, unique id prefix (>= 6 chars) or source file name."""
         rows = self._db.execute(

@@ -7,11 +7,15 @@ uses which key, so deleting one document never removes another's images.
 import hashlib
 import io
 import os
+import re
 from pathlib import Path
 
 from PIL import Image
 
+from rag.core.errors import StoreError
+
 STORED_FORMATS = ["JPEG", "WEBP", "PNG"]  # what we write, plus PNG for images given to us
+KEY = re.compile(r"[0-9a-f]{64}\.(jpg|webp|png)")  # `put`'s keys; nothing else names a file
 
 
 def open_stored(path: Path) -> Image.Image:
@@ -37,7 +41,15 @@ class ImageStore:
         self.quality = quality
 
     def path(self, key: str) -> Path:
+        """Where a key's image lives; a key that is not a content hash (an edited catalog
+        or payload) names no file, so it can never point outside the image folder."""
+        if not KEY.fullmatch(key):
+            raise StoreError(f"{key!r} is not a page-image key; the catalog may be damaged.")
         return self.root / key[:2] / key
+
+    def find(self, key: str | None) -> Path | None:
+        """The image of a key read from the store, or None (no key, or not a real key)."""
+        return self.path(key) if key and KEY.fullmatch(key) else None
 
     def encode(self, image: Image.Image) -> bytes:
         """The bytes `put` stores for this image (loaders encode, the writer puts)."""
@@ -58,9 +70,12 @@ class ImageStore:
             tmp.replace(path)  # atomic: readers never see half an image
         return key
 
-    def delete(self, keys: set[str]) -> None:
-        for key in keys:
+    def delete(self, keys: set[str]) -> list[str]:
+        """Remove the images of `keys`; returns the keys refused as not page-image keys."""
+        refused = sorted(k for k in keys if not KEY.fullmatch(k))
+        for key in set(keys) - set(refused):
             self.path(key).unlink(missing_ok=True)
+        return refused
 
     def keys(self) -> set[str]:
         """Every stored key (used by consistency checks)."""

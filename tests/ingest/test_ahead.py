@@ -11,6 +11,7 @@ import pytest
 from conftest import SAMPLE_DATA, SAMPLE_PDFS
 
 from ingest.concurrency.ahead import Ahead, loader_threads
+from ingest.discover import discover
 from ingest.loaders.base import LoaderOptions, OpenedSource
 from ingest.loaders.pdf import open_pdf
 from ingest.loading import load_cost
@@ -161,7 +162,7 @@ def test_a_slow_file_does_not_hold_up_the_files_after_it(rag: RAG, tmp_path: Pat
         return real_loader(path, settings)
 
     ingestor._loaders["application/pdf"] = held_back
-    report = ingestor.ingest([slow, quick], progress=progress)
+    report = ingestor.ingest(discover([slow, quick]), progress=progress)
     assert progress.names == [quick.name, slow.name]
     assert [Path(o.path).name for o in report.outcomes] == [slow.name, quick.name]
     assert [o.status for o in report.outcomes] == ["ingested", "ingested"]
@@ -176,7 +177,7 @@ def test_the_slow_kinds_of_file_are_loaded_first(tmp_path: Path, embedder: TextE
     assert ranks == [3, 2, 1, 0, 0]
     progress = _Finished(signal_on="")
     with RAG(Settings(data_dir=tmp_path / "data", files_at_once=1), embedder=embedder) as rag:
-        report = _ingestor(rag).ingest([SAMPLE_PDFS[0], scan], progress=progress)
+        report = _ingestor(rag).ingest(discover([SAMPLE_PDFS[0], scan]), progress=progress)
     assert progress.names == [scan.name, SAMPLE_PDFS[0].name]
     assert [Path(o.path).name for o in report.outcomes] == [SAMPLE_PDFS[0].name, scan.name]
 

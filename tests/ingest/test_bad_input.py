@@ -193,7 +193,8 @@ def test_folders_take_include_and_exclude_globs(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     names = lambda found: sorted(p.relative_to(tmp_path).as_posix() for p in found)  # noqa: E731
-    assert names(discover([tmp_path])) == ["a.pdf", "b.md", "drafts/c.pdf", "drafts/d-draft.pdf"]
-    assert names(discover([tmp_path], include=["*.pdf"], exclude=["*draft*"])) == ["a.pdf"]
-    assert names(discover([tmp_path], exclude=["drafts/*"])) == ["a.pdf", "b.md"]
-    assert names(discover([tmp_path / "b.md"], include=["*.pdf"])) == ["b.md"]  # named: taken
+    everything = ["a.pdf", "b.md", "drafts/c.pdf", "drafts/d-draft.pdf"]
+    assert names(discover([tmp_path]).files) == everything
+    assert names(discover([tmp_path], include=["*.pdf"], exclude=["*draft*"]).files) == ["a.pdf"]
+    assert names(discover([tmp_path], exclude=["drafts/*"]).files) == ["a.pdf", "b.md"]
+    assert names(discover([tmp_path / "b.md"], include=["*.pdf"]).files) == ["b.md"]  # named: taken

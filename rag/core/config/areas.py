@@ -51,6 +51,12 @@ class StoreSettings(BaseModel):
         " present. A .env in the current folder is never read: a downloaded folder could"
         " otherwise redirect questions and pages to its own generator.",
     )
+    max_restore_mb: float = Field(
+        20_000,
+        gt=0,
+        description="A backup that unpacks to more is refused before anything is written"
+        " (a 13 MB .tar.gz can declare gigabytes).",
+    )
     collection: str = Field(
         "pages", pattern=r"^[A-Za-z0-9_-]+$", description="Collection (embedded: shard) name."
     )
@@ -176,6 +182,17 @@ class IngestSettings(BaseModel):
     )
     ray_object_store_mb: int = Field(
         1024, ge=80, description="Object store of a local Ray (memory for pages in flight)."
+    )
+    follow_links: bool = Field(
+        False,
+        description="Follow symbolic links inside folders given to ingest (rag ingest"
+        " --follow-links); off, they are skipped and reported, so a link to a file outside"
+        " the folder never becomes searchable. Files named directly are always followed.",
+    )
+    keep_versions: bool = Field(
+        False,
+        description="Keep earlier versions of a re-ingested file whose content changed"
+        " (rag ingest --keep-versions); off, the new version replaces the old once written.",
     )
     max_pages: int = Field(5000, ge=1, description="Documents with more pages are refused.")
     ocr: Literal["auto", "on", "off"] = Field(

@@ -14,6 +14,7 @@ complete.
 """
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -166,6 +167,11 @@ class Collections(Protocol):
 
     def active(self) -> str | None:
         """The physical collection the name points at, or None before the first ingest."""
+        ...
+
+    def creating(self) -> AbstractContextManager[None]:
+        """Held while the first collection is created and named, so two processes starting
+        on an empty data directory cannot each create one (and lose the other's points)."""
         ...
 
     def new_name(self) -> str: ...

@@ -11,6 +11,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -224,6 +225,14 @@ class EdgeCollections:
     def active(self) -> str | None:
         name = self._pointer()
         return name if (self.root / name / "schema.json").exists() else None
+
+    @contextmanager
+    def creating(self) -> Iterator[None]:
+        """An exclusive lock on `root/<collection>.create.lock` (waits: creating is quick)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / f"{self._collection}.create.lock").open("wb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     def new_name(self) -> str:
         if not (self.root / self._collection).exists():

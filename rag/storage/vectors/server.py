@@ -15,6 +15,7 @@ server binary can be installed here.
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from qdrant_client import QdrantClient
@@ -260,6 +261,11 @@ class ServerCollections:
             if alias.alias_name == self._alias:
                 return alias.collection_name
         return None
+
+    @contextmanager
+    def creating(self) -> Iterator[None]:
+        """Nothing to hold here: a server serves many writers; `switch` is atomic."""
+        yield
 
     def new_name(self) -> str:
         return f"{self._alias}@{time.time_ns()}"
