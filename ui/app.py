@@ -5,6 +5,8 @@ Named API endpoints (usable from `gradio_client`): /ask, /search, /ingest, /docu
 only uploads, exports and Gradio's own cache are ever served.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from rag.core.errors import ConfigError, RagError
 from rag.core.records import Hit, Modality
 from rag.search.query_image import load_query_image
 from ui.backend import DOC_COLUMNS, FILE_COLUMNS, HIT_COLUMNS, Backend
+from ui.guard import LoginBackoff, RequestGuard, allowed_hosts
 
 UPLOAD_TYPES = UPLOAD_EXTENSIONS  # the one format table: what ingestion opens, the app takes
 
@@ -121,7 +124,14 @@ def _search_tab(backend: Backend) -> gr.Dropdown:
     status = gr.Markdown()
     table = gr.Dataframe(headers=HIT_COLUMNS, label="Hits", wrap=True, elem_id="hits")
     with gr.Row():
-        pages = gr.Gallery(label="Pages", columns=5, height=300, allow_preview=False, scale=3)
+        pages = gr.Gallery(
+            label="Pages",
+            columns=5,
+            height=300,
+            allow_preview=False,
+            scale=3,
+            elem_id="search-pages",
+        )
         exports = gr.File(
             label="Export (CSV, JSON)", file_count="multiple", scale=1, elem_id="exports"
         )
@@ -130,7 +140,7 @@ def _search_tab(backend: Backend) -> gr.Dropdown:
         with gr.Column():
             sound = gr.Audio(label="Cited audio", interactive=False)
             clip = gr.Video(label="Cited video", interactive=False)
-            page_text = gr.Markdown()
+            page_text = gr.Markdown(elem_id="search-page-text")
 
     go.click(
         backend.search,
@@ -242,17 +252,42 @@ def launch(
     max_upload_mb: float,
     auth: list[tuple[str, str]] | None,
     block: bool = True,
+    hosts: set[str] | None = None,
 ) -> gr.Blocks:
-    """Queue with bounded concurrency and size, upload cap, optional login; no extra paths."""
+    """Queue with bounded concurrency and size, upload cap, optional login; no extra paths;
+    `RequestGuard` outermost (`hosts`: the served host names, default `host` + localhost)."""
     app = build_app(backend)
     app.queue(default_concurrency_limit=4, max_size=64)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        max_file_size=f"{max_upload_mb:g}mb",
-        auth=auth,
-        prevent_thread_lock=not block,
-        show_error=True,
-        quiet=True,
-    )
+    with _guarded(hosts or allowed_hosts(host, ""), LoginBackoff()):
+        app.launch(
+            server_name=host,
+            server_port=port,
+            max_file_size=f"{max_upload_mb:g}mb",
+            auth=auth,
+            prevent_thread_lock=not block,
+            show_error=True,
+            quiet=True,
+        )
     return app
+
+
+@contextmanager
+def _guarded(hosts: set[str], backoff: LoginBackoff) -> Iterator[None]:
+    """Put `RequestGuard` outside every layer of the app Gradio builds in `launch`.
+
+    Gradio adds its own CORS layer last, outermost, and offers no hook outside it (its
+    `app_kwargs` middleware ends up inside), so its app factory is wrapped while this
+    one launch runs.
+    """
+    create_app = gr.routes.App.create_app
+
+    def create_guarded(*args: Any, **kwargs: Any) -> Any:
+        made = create_app(*args, **kwargs)
+        made.add_middleware(RequestGuard, hosts=hosts, backoff=backoff)
+        return made
+
+    gr.routes.App.create_app = create_guarded  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        gr.routes.App.create_app = create_app  # type: ignore[method-assign]

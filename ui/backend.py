@@ -24,6 +24,7 @@ from rag.core.records import FileOutcome, Hit, IngestReport, Modality
 from rag.storage.images import open_stored
 from ui.clips import audio_clip, video_clip
 from ui.highlight import highlight_words
+from ui.safe_text import answer_markdown, as_text
 
 DOC_COLUMNS = ["id", "title", "source", "type", "units", "tags", "added", "status", "reason"]
 HIT_COLUMNS = ["#", "score", "reranker", "fused", "retrievers", "source", "page", "type", "text"]
@@ -146,7 +147,7 @@ class Backend:
                 message = action()
         except RagError as exc:
             message = str(exc)
-        return message, self.documents()
+        return as_text(message), self.documents()  # names and reasons come from documents
 
     def delete(self, ref: str) -> tuple[str, Rows]:
         def run() -> str:
@@ -187,7 +188,7 @@ class Backend:
                 where = self.rag.filters(specs)
                 hits = self.rag.search(query, int(top_k), where, image=image, explain=True)
         except RagError as exc:
-            return str(exc), [], [], [], []
+            return as_text(exc), [], [], [], []
         rows = [
             [
                 i,
@@ -224,22 +225,23 @@ class Backend:
             with self.lock:
                 stream = self.rag.ask_stream(question, history or [], image=image)
         except RagError as exc:
-            yield str(exc), [], []
+            yield as_text(exc), [], []
             return
         text = ""
         for piece in stream:
             text += piece
-            yield text, [], []
+            yield answer_markdown(text), [], []  # every partial text is made safe, too
         answer = stream.answer
         assert answer is not None
         # The cited pages; when a model cites none, the pages it was given (or the
         # extractive answer's) are still what the user wants to look at.
         shown_citations = answer.citations or answer.context
         heading = "Sources" if answer.citations else "Pages consulted"
-        sources = "\n".join(f"- {c.label()}" for c in shown_citations)
-        body = answer.text + (f"\n\n**{heading}**\n{sources}" if sources else "")
+        sources = "\n".join(f"- {as_text(c.label())}" for c in shown_citations)
+        shown_text = answer_markdown(answer.text) if answer.generated else as_text(answer.text)
+        body = shown_text + (f"\n\n**{heading}**\n{sources}" if sources else "")
         for notice in filter(None, (answer.notice, ignored)):
-            body += f"\n\n_{notice}_"
+            body += f"\n\n_{as_text(notice)}_"
         cited = {(c.document_id, c.page) for c in shown_citations}
         shown = [h for h in answer.hits if (h.document_id, h.page) in cited]
         yield body, [_thumb(h) for h in shown], shown
@@ -255,9 +257,12 @@ class Backend:
         if hit.image_path is not None and hit.image_path.exists():
             image, marks = highlight_words(open_stored(hit.image_path), words, query)
         found = f" · {marks} matching word(s) marked" if marks else ""
-        header = f"### {hit.title} — {_where(hit)}\n_{hit.source} · score {hit.score:.3f}{found}_"
+        header = (
+            f"### {as_text(hit.title)} — {_where(hit)}\n"
+            f"_{as_text(hit.source)} · score {hit.score:.3f}{found}_"
+        )
         sound, video = _clip(hit, Path(doc.path) if doc else None)
-        return image, f"{header}\n\n{hit.page_text or hit.text}", sound, video
+        return image, f"{header}\n\n{as_text(hit.page_text or hit.text)}", sound, video
 
 
 def _clip(hit: Hit, source: Path | None) -> tuple[str | None, str | None]:

@@ -17,6 +17,7 @@ def ui(
     try:
         from ui.app import launch, logins
         from ui.backend import Backend
+        from ui.guard import allowed_hosts
     except ImportError as exc:
         raise fail(
             RagError(f"The web app needs its extra: pip install 'mmrag[ui]' ({exc}).")
@@ -29,4 +30,5 @@ def ui(
         raise fail(exc) from exc
     err.print(f"Serving on http://{s.ui_host}:{port or s.ui_port} (Ctrl-C stops).")
     with open_rag() as rag:
-        launch(Backend(rag), s.ui_host, port or s.ui_port, s.ui_max_upload_mb, auth)
+        hosts = allowed_hosts(s.ui_host, s.ui_allowed_hosts)
+        launch(Backend(rag), s.ui_host, port or s.ui_port, s.ui_max_upload_mb, auth, hosts=hosts)

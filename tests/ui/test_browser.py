@@ -48,11 +48,11 @@ def app_url(tmp_path: Path, embedder, llama_server, monkeypatch) -> Iterator[str
 def page(app_url: str) -> Iterator[Page]:
     assert Path(CHROMIUM).exists(), "the browser test needs Debian's chromium (apt-get install)"
     SHOTS.mkdir(parents=True, exist_ok=True)
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=120_000)  # a loaded 2-core machine: wait for events, generously
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(60_000)
+        context.set_default_timeout(120_000)
         tab = context.new_page()
         tab.goto(app_url, wait_until="domcontentloaded")
         tab.wait_for_selector("#question textarea")

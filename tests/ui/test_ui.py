@@ -17,6 +17,7 @@ from rag.core.errors import ConfigError
 from rag.storage.images import open_stored
 from ui.app import launch, logins
 from ui.backend import Backend
+from ui.safe_text import as_text
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def test_a_source_opens_large_with_the_matched_words_marked(tmp_path: Path, embe
     image, text, sound, video = backend.view(hits[0], query)
     plain = open_stored(hits[0].image_path)
     assert image.size == plain.size and image.tobytes() != plain.tobytes()
-    assert "matching word(s) marked" in text and hits[0].title in text
+    assert "matching word(s) marked" in text and as_text(hits[0].title) in text  # escaped
     assert sound is None and video is None  # a page has no recording to play
     rag.close()
 

@@ -299,6 +299,11 @@ class UiSettings(BaseModel):
     """The web app."""
 
     ui_host: str = Field("127.0.0.1", description="Address the web app binds to.")
+    ui_allowed_hosts: str = Field(
+        "",
+        description="Host names the app answers to, comma-separated (a proxy's public name);"
+        " empty: the bind address and localhost. Others get 400 (DNS rebinding).",
+    )
     ui_port: int = Field(7860, ge=1, le=65535, description="Port of the web app.")
     ui_auth: SecretStr | None = Field(None, description="'user:password' to require a login.")
     ui_auth_file: Path | None = Field(

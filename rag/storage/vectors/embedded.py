@@ -228,9 +228,11 @@ class EdgeCollections:
 
     @contextmanager
     def creating(self) -> Iterator[None]:
-        """An exclusive lock on `root/<collection>.create.lock` (waits: creating is quick)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / f"{self._collection}.create.lock").open("wb") as handle:
+        """An exclusive lock on `DATA_DIR/locks/<collection>` (waits: creating is quick);
+        beside the store, not in it, where only collections live."""
+        locks = self.root.parent / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with (locks / self._collection).open("wb") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
 
