@@ -88,7 +88,8 @@ def extract(
                     read_missing_text(chunk)
                 yield _columns([_unit_row(doc_id, opened.title, u, image) for u in chunk])
                 count += len(chunk)
-            yield _columns([_row(doc_id, END, units=count, title=opened.title)])
+            remarks = "; ".join(opened.remarks)  # END rows carry them in their text column
+            yield _columns([_row(doc_id, END, units=count, title=opened.title, text=remarks)])
         except LOCAL_ERRORS as exc:
             yield _columns([_row(doc_id, FAILED, error=first_line(exc))])
 
@@ -166,6 +167,7 @@ class _Pending:
     received: int = 0
     expected: int | None = None
     error: str = ""
+    remarks: str = ""
 
 
 def require_reachable(address: str) -> None:
@@ -321,6 +323,7 @@ def _store_batch(
                 entry.error = entry.error or error
             if kind == END:
                 entry.expected = int(batch["units"][i])
+                entry.remarks = str(batch["text"][i])
             if kind != UNIT:
                 continue
             entry.doc.title = str(batch["title"][i]) or entry.doc.title
@@ -342,5 +345,6 @@ def _store_batch(
             writer.fail(store, entry.doc, entry.path, entry.error)
             del pending[doc_id]
         elif entry.received == entry.expected and store is not None:
-            writer.finish(store, entry.doc, entry.path, entry.received)
+            remarks = [entry.remarks] if entry.remarks else []
+            writer.finish(store, entry.doc, entry.path, entry.received, remarks)
             del pending[doc_id]

@@ -12,7 +12,7 @@ import queue
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.concurrency.ahead import Ahead, loader_threads
@@ -55,6 +55,7 @@ class _Ended:
 
     doc: Document
     reason: str | None = None
+    remarks: list[str] = field(default_factory=list)  # the loader's word on what it left out
 
 
 _Event = FileOutcome | _Opened | _Loaded | _Ended
@@ -150,7 +151,7 @@ class Ingestor:
         except (IngestError, OSError, RuntimeError, ValueError) as exc:
             yield _Ended(doc, first_line(exc))
             return
-        yield _Ended(doc)
+        yield _Ended(doc, remarks=opened.remarks)
 
     def _prepare(self, batch: list[Unit]) -> _Loaded:
         """OCR where a picture has no text, and page images encoded for the image store;
@@ -181,12 +182,12 @@ class Ingestor:
             return
         seen[doc.id] = path.name
         reason = first.reason if isinstance(first, _Ended) else None
-        units = 0
+        units, remarks = 0, []
         if isinstance(first, _Opened):
             writer.start(doc, path, first.unit_count)
             for event in events:
                 if isinstance(event, _Ended):
-                    reason = event.reason
+                    reason, remarks = event.reason, event.remarks
                     break
                 try:
                     self._write_batch(writer, doc, event)
@@ -197,7 +198,7 @@ class Ingestor:
         if reason:
             writer.fail(self.store, doc, path, reason)
         else:
-            writer.finish(self.store, doc, path, units)
+            writer.finish(self.store, doc, path, units, remarks)
 
     def _write_batch(self, writer: DocumentWriter, doc: Document, loaded: _Loaded) -> None:
         batch = loaded.units

@@ -11,6 +11,7 @@ thread of one process writes: the local driver's writer thread, or the Ray drive
 """
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -114,11 +115,14 @@ class DocumentWriter:
         if self.progress:
             self.progress.units_done(len(units))
 
-    def finish(self, store: Store, doc: Document, path: Path, units: int) -> FileOutcome:
+    def finish(
+        self, store: Store, doc: Document, path: Path, units: int, remarks: Sequence[str] = ()
+    ) -> FileOutcome:
         """Mark the document done; earlier versions of the same file (same path, other
-        content) are then removed, unless `keep_versions`."""
+        content) are then removed, unless `keep_versions`. `remarks` (what the loader left
+        out, such as a damaged file's unreadable pages) go on the outcome."""
         self.catalog.finish(doc.id, units)
-        notes = []
+        notes = list(remarks)
         if target := self.followed_links.get(path):
             notes.append(f"through a symbolic link to {target}")
         earlier = [d for d in self.catalog.at_path(doc.path) if d.id != doc.id]

@@ -5,7 +5,7 @@ cheaply to worker processes and Ray tasks), never the whole `Settings`.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.core.config import Settings
@@ -43,8 +43,9 @@ class OpenedSource:
     """A validated file: its title, how many units it will yield, and the units (lazily)."""
 
     title: str
-    unit_count: int
+    unit_count: int  # at most this many: unreadable pages are left out
     units: Iterator[Unit]
+    remarks: list[str] = field(default_factory=list)  # for the outcome, once units ran out
 
 
 Loader = Callable[[Path, LoaderOptions], OpenedSource]

@@ -100,7 +100,8 @@ def open_office(path: Path, options: LoaderOptions, media_type: str) -> OpenedSo
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     title = path.stem if opened.title == "input" else opened.title
-    return OpenedSource(title, opened.unit_count, _with_notes(opened.units, notes, workdir))
+    units = _with_notes(opened.units, notes, workdir)
+    return OpenedSource(title, opened.unit_count, units, opened.remarks)
 
 
 def _with_notes(units: Iterator[Unit], notes: list[str], workdir: Path) -> Iterator[Unit]:

@@ -61,7 +61,7 @@ def open_pdf(path: Path, options: LoaderOptions) -> OpenedSource:
             f"{pages} pages is over the limit of {options.max_pages} (RAG_MAX_PAGES)"
         )
     title = (doc.metadata or {}).get("title", "").strip() or path.stem
-    count = doc.page_count
+    count, repaired = doc.page_count, doc.is_repaired
     workers = render_workers(options.render_workers)
     if workers > 1 and count > 2 * CHUNK_PAGES:
         doc.close()  # each worker opens its own copy
@@ -69,7 +69,34 @@ def open_pdf(path: Path, options: LoaderOptions) -> OpenedSource:
         units = _in_workers(path, count, options.render_dpi, password, workers)
     else:
         units = _in_process(doc, options.render_dpi)
-    return OpenedSource(title=title, unit_count=count, units=units)
+    opened = OpenedSource(title=title, unit_count=count, units=iter(()))
+    opened.units = _readable(units, count, repaired, opened.remarks)
+    return opened
+
+
+def _readable(
+    units: Iterator[Unit], count: int, repaired: bool, remarks: list[str]
+) -> Iterator[Unit]:
+    """The pages that hold something: a page with no text that renders blank is left out
+    (a truncated file that PyMuPDF repaired has many), and the outcome says how many; a
+    file with no readable page at all fails."""
+    unreadable = 0
+    for unit in units:
+        if unit.text.strip() or unit.image is None or not _blank(unit.image):
+            yield unit
+        else:
+            unreadable += 1
+    if unreadable == count:
+        state = "damaged" if repaired else "blank"
+        raise CorruptFileError(f"{state}: none of its {count} pages is readable")
+    if unreadable:
+        state = "damaged" if repaired else "blank pages"
+        remarks.append(f"{state}: {unreadable} of {count} pages unreadable, left out")
+
+
+def _blank(image: Image.Image) -> bool:
+    """Every pixel the same colour (min == max in each band)."""
+    return all(low == high for low, high in image.getextrema())
 
 
 def render_workers(setting: int) -> int:
