@@ -74,7 +74,7 @@ class Services:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog(self.settings.catalog_path)
+            self._catalog = Catalog(self.settings.catalog_path, self.settings.collection)
         return self._catalog
 
     @property

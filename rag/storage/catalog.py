@@ -3,6 +3,10 @@
 It is the source of truth for *what* was ingested (Qdrant holds the vectors, and can be
 rebuilt from the catalog's units and the stored page images). It leaves out vectors and
 page text, which live in the store's payloads.
+
+Documents belong to a collection (key: collection + content hash): a file ingested into
+one collection is new to another, and deleting it from one leaves it in the other. Page
+images are shared: a key is only freed when no unit of any collection uses it.
 """
 
 import json
@@ -17,7 +21,8 @@ from rag.core.records import Document, Status, WordBox
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY,            -- sha256 of the file's bytes
+    collection TEXT NOT NULL,       -- the collection the document was ingested into
+    id TEXT NOT NULL,               -- sha256 of the file's bytes
     source TEXT NOT NULL,
     path TEXT NOT NULL,
     media_type TEXT NOT NULL,
@@ -26,15 +31,18 @@ CREATE TABLE IF NOT EXISTS documents (
     units INTEGER NOT NULL DEFAULT 0,
     tags TEXT NOT NULL DEFAULT '[]', -- JSON list of strings
     added REAL NOT NULL,
-    reason TEXT
+    reason TEXT,
+    PRIMARY KEY (collection, id)
 );
 CREATE TABLE IF NOT EXISTS units (
-    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    collection TEXT NOT NULL,
+    document_id TEXT NOT NULL,
     idx INTEGER NOT NULL,
     point_id TEXT NOT NULL,
     image_key TEXT,                 -- content address of the rendered image, if any
     words BLOB,                     -- zlib'd JSON [[x0, y0, x1, y1, word], ...] for highlights
-    PRIMARY KEY (document_id, idx)
+    PRIMARY KEY (collection, document_id, idx),
+    FOREIGN KEY (collection, document_id) REFERENCES documents(collection, id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS units_by_image ON units(image_key);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,6 +50,39 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 UnitRow = tuple[int, str, str | None, list[WordBox]]
+
+
+def _packed(words: list[WordBox]) -> bytes | None:
+    return zlib.compress(json.dumps(words).encode()) if words else None
+
+
+def _migrate(db: sqlite3.Connection, collection: str) -> None:
+    """Catalogs written before documents had a collection: their rows go to `collection`
+    (one catalog then served every collection; the one opening it first is the best guess)."""
+    columns = {r["name"] for r in db.execute("PRAGMA table_info(documents)")}
+    if not columns or "collection" in columns:
+        return
+    unit_columns = {r["name"] for r in db.execute("PRAGMA table_info(units)")}
+    words = "words" if "words" in unit_columns else "NULL"  # before highlights existed
+    with db:
+        db.execute("BEGIN")
+        db.execute("ALTER TABLE documents RENAME TO documents_before")
+        db.execute("ALTER TABLE units RENAME TO units_before")
+        db.execute("DROP INDEX IF EXISTS units_by_image")
+        for statement in filter(str.strip, _SCHEMA.split(";")):  # executescript would commit
+            db.execute(statement)
+        db.execute(
+            "INSERT INTO documents SELECT ?, id, source, path, media_type, title, status, units,"
+            " tags, added, reason FROM documents_before",
+            (collection,),
+        )
+        db.execute(
+            "INSERT INTO units SELECT ?, document_id, idx, point_id, image_key,"
+            f" {words} FROM units_before",
+            (collection,),
+        )
+        db.execute("DROP TABLE units_before")
+        db.execute("DROP TABLE documents_before")
 
 
 def _document(row: sqlite3.Row) -> Document:
@@ -69,36 +110,40 @@ def _like_prefix(text: str) -> str:
 class Catalog:
     """Documents and units in SQLite (WAL mode, so readers never block the ingesting writer)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, collection: str = "pages") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.collection = collection
         # One connection; callers on several threads (the web app) serialize their calls.
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        _migrate(self._db, collection)
         self._db.executescript(_SCHEMA)
-        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(units)")}
-        if "words" not in columns:  # catalogs written before highlights existed
-            self._db.execute("ALTER TABLE units ADD COLUMN words BLOB")
 
     def close(self) -> None:
         self._db.close()
 
     def get(self, document_id: str) -> Document | None:
-        row = self._db.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT * FROM documents WHERE collection = ? AND id = ?",
+            (self.collection, document_id),
+        ).fetchone()
         return _document(row) if row else None
 
     def at_path(self, path: str) -> list[Document]:
         """Documents ingested from this absolute path (earlier versions of a file)."""
-        rows = self._db.execute("SELECT * FROM documents WHERE path = ?", (path,)).fetchall()
+        rows = self._db.execute(
+            "SELECT * FROM documents WHERE collection = ? AND path = ?", (self.collection, path)
+        ).fetchall()
         return [_document(r) for r in rows]
 
     def resolve(self, ref: str) -> Document:
         """Find one document by full id, unique id prefix (>= 6 chars) or source file name."""
         rows = self._db.execute(
-            "SELECT * FROM documents WHERE id = ? OR source = ?"
-            " OR (length(?) >= 6 AND id LIKE ? ESCAPE '\\')",
-            (ref, ref, ref, _like_prefix(ref)),
+            "SELECT * FROM documents WHERE collection = ? AND (id = ? OR source = ?"
+            " OR (length(?) >= 6 AND id LIKE ? ESCAPE '\\'))",
+            (self.collection, ref, ref, ref, _like_prefix(ref)),
         ).fetchall()
         if not rows:
             raise DocumentNotFoundError(f"No document matches {ref!r}; `rag list` shows them.")
@@ -108,18 +153,22 @@ class Catalog:
         return _document(rows[0])
 
     def documents(self) -> list[Document]:
-        rows = self._db.execute("SELECT * FROM documents ORDER BY added, source").fetchall()
+        rows = self._db.execute(
+            "SELECT * FROM documents WHERE collection = ? ORDER BY added, source",
+            (self.collection,),
+        ).fetchall()
         return [_document(r) for r in rows]
 
     def start(self, doc: Document) -> None:
         """Record a document as pending (new, or retried after a failure or interruption)."""
         self._db.execute(
-            "INSERT INTO documents (id, source, path, media_type, title, status, units, tags,"
-            " added, reason) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, NULL)"
-            " ON CONFLICT(id) DO UPDATE SET source=excluded.source, path=excluded.path,"
+            "INSERT INTO documents (collection, id, source, path, media_type, title, status,"
+            " units, tags, added, reason) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL)"
+            " ON CONFLICT(collection, id) DO UPDATE SET source=excluded.source, path=excluded.path,"
             " media_type=excluded.media_type, title=excluded.title, status=excluded.status,"
             " tags=excluded.tags, reason=NULL",
             (
+                self.collection,
                 doc.id,
                 doc.source,
                 doc.path,
@@ -136,18 +185,17 @@ class Catalog:
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT OR REPLACE INTO units (document_id, idx, point_id, image_key, words)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [
-                    (document_id, i, p, k, zlib.compress(json.dumps(w).encode()) if w else None)
-                    for i, p, k, w in units
-                ],
+                "INSERT OR REPLACE INTO units"
+                " (collection, document_id, idx, point_id, image_key, words)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(self.collection, document_id, i, p, k, _packed(w)) for i, p, k, w in units],
             )
 
     def words(self, document_id: str, index: int) -> list[WordBox]:
         """A unit's text-layer words with page-relative boxes (empty when it has none)."""
         row = self._db.execute(
-            "SELECT words FROM units WHERE document_id = ? AND idx = ?", (document_id, index)
+            "SELECT words FROM units WHERE collection = ? AND document_id = ? AND idx = ?",
+            (self.collection, document_id, index),
         ).fetchone()
         if not row or not row["words"]:
             return []
@@ -155,8 +203,9 @@ class Catalog:
 
     def finish(self, document_id: str, units: int) -> None:
         self._db.execute(
-            "UPDATE documents SET status = ?, units = ?, reason = NULL WHERE id = ?",
-            (Status.DONE, units, document_id),
+            "UPDATE documents SET status = ?, units = ?, reason = NULL"
+            " WHERE collection = ? AND id = ?",
+            (Status.DONE, units, self.collection, document_id),
         )
 
     def fail(self, doc: Document, reason: str) -> None:
@@ -164,37 +213,46 @@ class Catalog:
         self.start(doc)
         with self._db:
             self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM units WHERE document_id = ?", (doc.id,))
             self._db.execute(
-                "UPDATE documents SET status = ?, units = 0, reason = ? WHERE id = ?",
-                (Status.FAILED, reason, doc.id),
+                "DELETE FROM units WHERE collection = ? AND document_id = ?",
+                (self.collection, doc.id),
+            )
+            self._db.execute(
+                "UPDATE documents SET status = ?, units = 0, reason = ?"
+                " WHERE collection = ? AND id = ?",
+                (Status.FAILED, reason, self.collection, doc.id),
             )
 
     def set_tags(self, document_id: str, tags: list[str]) -> None:
         self._db.execute(
-            "UPDATE documents SET tags = ? WHERE id = ?", (json.dumps(tags), document_id)
+            "UPDATE documents SET tags = ? WHERE collection = ? AND id = ?",
+            (json.dumps(tags), self.collection, document_id),
         )
 
     def point_ids(self, document_id: str) -> list[str]:
         rows = self._db.execute(
-            "SELECT point_id FROM units WHERE document_id = ? ORDER BY idx", (document_id,)
+            "SELECT point_id FROM units WHERE collection = ? AND document_id = ? ORDER BY idx",
+            (self.collection, document_id),
         ).fetchall()
         return [r["point_id"] for r in rows]
 
     def image_keys(self, document_id: str) -> set[str]:
         rows = self._db.execute(
-            "SELECT DISTINCT image_key FROM units WHERE document_id = ? AND image_key IS NOT NULL",
-            (document_id,),
+            "SELECT DISTINCT image_key FROM units"
+            " WHERE collection = ? AND document_id = ? AND image_key IS NOT NULL",
+            (self.collection, document_id),
         ).fetchall()
         return {r["image_key"] for r in rows}
 
     def delete(self, document_id: str) -> set[str]:
-        """Remove a document and its units; return the image keys no other document uses."""
+        """Remove a document and its units from this collection; return the image keys no
+        unit of any collection uses any more."""
         keys = self.image_keys(document_id)
+        mine = (self.collection, document_id)
         with self._db:
             self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM units WHERE document_id = ?", (document_id,))
-            self._db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+            self._db.execute("DELETE FROM units WHERE collection = ? AND document_id = ?", mine)
+            self._db.execute("DELETE FROM documents WHERE collection = ? AND id = ?", mine)
         still_used = (
             {
                 r["image_key"]
