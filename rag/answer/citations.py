@@ -14,8 +14,10 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 
 def sanitize(text: str) -> str:
-    """Markdown images -> alt text; HTML tags removed. Links stay as text the UI escapes."""
-    return _HTML_TAG.sub("", _MD_IMAGE.sub(lambda m: m.group(1), text))
+    """Markdown images -> alt text; HTML tags removed; any other `![` (nested brackets,
+    reference-style `![x][ref]`) loses its `!`, so no renderer sees an image in it. Links
+    stay as text the UI escapes (`ui/safe_text.py`)."""
+    return _HTML_TAG.sub("", _MD_IMAGE.sub(lambda m: m.group(1), text)).replace("![", "[")
 
 
 def check_citations(text: str, sources: int) -> tuple[str, list[int], list[int]]:

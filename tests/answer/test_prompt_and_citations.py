@@ -118,3 +118,12 @@ def _ask_injected(rag: RAG) -> None:
     assert all(n <= len(answer.context) for n in [c.number for c in answer.citations])
     assert "![" not in answer.text and "<img" not in answer.text
     assert CountingHandler.requests == 0
+
+
+def test_sanitize_leaves_no_image_of_any_markdown_form() -> None:
+    for text in (
+        "![a [nested] b](http://127.0.0.1:9/n.png)",
+        "![r][ref]\n\n[ref]: http://127.0.0.1:9/r.png",
+        '<img src="http://127.0.0.1:9/t.png"> ![x](http://127.0.0.1:9/x.png)',
+    ):
+        assert "![" not in sanitize(text) and "<img" not in sanitize(text)

@@ -14,6 +14,7 @@ from rag import RAG, QueryError, Settings
 from rag.cli import app
 from rag.core.errors import ConfigError, DocumentNotFoundError
 from ui.backend import Backend
+from ui.safe_text import as_text
 
 runner = CliRunner()
 
@@ -35,7 +36,7 @@ def test_a_query_with_a_lone_surrogate_is_a_query_error_in_api_and_app(corpus: R
     with pytest.raises(QueryError, match="not valid UTF-8"):
         corpus.search("zebra \udcff")
     message, rows, *_ = Backend(corpus).search("zebra \udcff")
-    assert "not valid UTF-8" in message and rows == []
+    assert as_text("not valid UTF-8") in message and rows == []  # shown as escaped text
 
 
 def test_like_wildcards_in_an_id_prefix_match_nothing(rag: RAG) -> None:
@@ -45,6 +46,18 @@ def test_like_wildcards_in_an_id_prefix_match_nothing(rag: RAG) -> None:
             rag.delete(prefix)
     assert len(rag.documents()) == 1
     assert rag.delete(rag.documents()[0].id[:8]).source == SAMPLE_PDFS[0].name
+
+
+def test_a_name_that_matches_several_documents_lists_them_and_deletes_nothing(
+    rag: RAG, tmp_path: Path
+) -> None:
+    for folder, text in (("a", "Zebras migrate."), ("b", "Giraffes stay.")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.md").write_text(f"# Notes\n\n{text}\n")
+    rag.ingest([tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md"])
+    with pytest.raises(DocumentNotFoundError, match="matches several documents"):
+        rag.delete("notes.md")
+    assert len(rag.documents()) == 2
 
 
 @pytest.mark.parametrize("where", ["file", "under a file", "/proc"])
