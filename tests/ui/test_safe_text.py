@@ -19,6 +19,8 @@ HOSTILE = [
     "![z](<http://127.0.0.1:9/g.png>)",
     '<a href="http://127.0.0.1:9/h">x</a>',
     "[1]: http://127.0.0.1:9/i.png\n\n![x][1] and [1]",
+    "`x ![y](http://127.0.0.1:9/j.png)``",  # a longer run does not close the span
+    "`a``b` ![z](http://127.0.0.1:9/k.png)",
 ]
 RENDER = MarkdownIt("commonmark", {"html": True})
 
@@ -42,3 +44,9 @@ def test_answers_keep_emphasis_lists_code_and_citations() -> None:
     rendered = RENDER.render(answer_markdown("**Install** it [1]:\n\n- `pip install x` [2, 3]"))
     assert "<strong>Install</strong>" in rendered and "<li>" in rendered
     assert "<code>pip install x</code>" in rendered and "[1]" in rendered and "[2, 3]" in rendered
+
+
+def test_code_spans_in_answers_read_as_written() -> None:
+    rendered = RENDER.render(answer_markdown("Run `install.packages()` or `<img src=x>` [1]"))
+    assert "<code>install.packages()</code>" in rendered
+    assert "<code>&lt;img src=x&gt;</code>" in rendered and "<img" not in rendered
