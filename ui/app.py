@@ -23,12 +23,24 @@ from ui.guard import LoginBackoff, RequestGuard, allowed_hosts
 UPLOAD_TYPES = UPLOAD_EXTENSIONS  # the one format table: what ingestion opens, the app takes
 
 
+def _text(content: Any) -> str:
+    """A chat message's text: a string, or Gradio 6's list of parts (text parts joined,
+    files left out)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [
+            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        ]
+        return "\n".join(filter(None, parts))
+    return ""
+
+
 def _history(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """Chatbot messages -> (question, answer) turns for follow-up rewriting."""
     turns, question = [], None
     for m in messages:
-        content = m.get("content")
-        text = content if isinstance(content, str) else ""
+        text = _text(m.get("content"))
         if m.get("role") == "user" and text:
             question = text
         elif m.get("role") == "assistant" and question is not None:

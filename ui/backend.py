@@ -22,7 +22,7 @@ from rag.app.facade import RAG
 from rag.core.errors import RagError
 from rag.core.records import FileOutcome, Hit, IngestReport, Modality
 from rag.storage.images import open_stored
-from ui.clips import audio_clip, video_clip
+from ui.clips import audio_clip, clip_range, video_clip
 from ui.highlight import highlight_words
 from ui.safe_text import answer_markdown, as_text
 
@@ -270,7 +270,7 @@ def _clip(hit: Hit, source: Path | None) -> tuple[str | None, str | None]:
     timed = hit.modality in (Modality.AUDIO, Modality.VIDEO) and hit.start_s is not None
     if not timed or source is None or not source.is_file():
         return None, None
-    start, end = hit.start_s or 0.0, hit.end_s or (hit.start_s or 0.0) + 30
+    start, end = clip_range(hit.start_s or 0.0, hit.end_s or hit.start_s or 0.0)
     folder = Path(tempfile.mkdtemp(prefix="mmrag-clip-"))
     try:
         if hit.modality is Modality.VIDEO:

@@ -12,6 +12,17 @@ import numpy as np
 
 from ingest.loaders.media import RATE, _av, pcm_chunks
 
+MIN_CLIP_S = 8.0  # a cited moment needs context: "27-27 s" once played 0.1 s
+
+
+def clip_range(start: float, end: float, min_s: float = MIN_CLIP_S) -> tuple[float, float]:
+    """The range to play for a cited [start, end]: at least `min_s` long, centred on the
+    cited moment, never before 0."""
+    if end - start >= min_s:
+        return start, end
+    begin = max(0.0, (start + end) / 2 - min_s / 2)
+    return begin, begin + min_s
+
 
 def audio_clip(source: Path, start: float, end: float, out: Path) -> Path:
     """The range [start, end] seconds of the source's audio as a WAV file."""

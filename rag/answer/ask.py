@@ -8,7 +8,7 @@ answer is extractive (quotes with citations) and says why.
 from collections.abc import Callable, Iterator
 
 from rag.answer.citations import check_citations, sanitize
-from rag.answer.extractive import citation, extractive_answer
+from rag.answer.extractive import NO_GENERATOR, citation, extractive_answer
 from rag.answer.generator import Generator
 from rag.answer.prompt import build_messages, context_budget, pack
 from rag.core.config import Settings
@@ -63,7 +63,10 @@ class AnswerStream:
 
     def __iter__(self) -> Iterator[str]:
         if self.generator is None or not self.hits:
-            self.answer = extractive_answer(self.question, self.hits)
+            # with a generator and nothing found there is nothing to generate from: no
+            # "no generator is configured" notice, the answer says nothing matched
+            notice = NO_GENERATOR if self.generator is None else None
+            self.answer = extractive_answer(self.question, self.hits, notice=notice)
             yield self.answer.text
             return
         s = self.settings

@@ -47,10 +47,12 @@ def citation(number: int, hit: Hit) -> Citation:
     )
 
 
-def extractive_answer(question: str, hits: list[Hit], max_quotes: int = 3) -> Answer:
-    """Quote the best hits with [n] citations; say that no generator wrote it."""
+def extractive_answer(
+    question: str, hits: list[Hit], max_quotes: int = 3, notice: str | None = NO_GENERATOR
+) -> Answer:
+    """Quote the best hits with [n] citations; `notice` says why no generator wrote it."""
     if not hits:
-        return Answer(question, NOTHING_FOUND, [], [], generated=False, notice=NO_GENERATOR)
+        return Answer(question, NOTHING_FOUND, [], [], generated=False, notice=notice)
     lines, citations = [], []
     for hit in hits[:max_quotes]:
         text = quote(hit.text or hit.page_text, question)
@@ -60,4 +62,4 @@ def extractive_answer(question: str, hits: list[Hit], max_quotes: int = 3) -> An
         citations.append(citation(n, hit))
         lines.append(f"[{n}] “{text}”")
     body = "\n".join(lines) if lines else NOTHING_FOUND
-    return Answer(question, body, citations, hits, generated=False, notice=NO_GENERATOR)
+    return Answer(question, body, citations, hits, generated=False, notice=notice)

@@ -162,3 +162,14 @@ def test_a_slow_server_times_out_clearly() -> None:
         settings = Settings(generator_url=url, generator_timeout=0.5, generator_retries=0)
         with pytest.raises(Exception, match=r"did not answer within 0.5 s"):
             list(Generator(settings).stream([{"role": "user", "content": "hi"}]))
+
+
+def test_nothing_found_with_a_generator_does_not_claim_there_is_none(rag: RAG) -> None:
+    """The generator is never called when nothing matches, so no server is needed here."""
+    with RAG(
+        Settings.load(rag.settings, generator_url="http://127.0.0.1:9/v1"),
+        embedder=rag.services.embedder,
+    ) as generating:
+        answer = generating.ask("What do zebras eat in winter?")
+    assert answer.hits == [] and not answer.generated
+    assert answer.notice is None or "No generator" not in answer.notice

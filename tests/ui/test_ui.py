@@ -5,18 +5,21 @@ import json
 import subprocess
 import sys
 import urllib.request
+import wave
 from pathlib import Path
 
+import gradio as gr
 import pytest
-from conftest import SAMPLE_PDFS, free_port
+from conftest import SAMPLE_DATA, SAMPLE_PDFS, free_port
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from rag import RAG, Settings
 from rag.core.errors import ConfigError
 from rag.storage.images import open_stored
-from ui.app import launch, logins
+from ui.app import _history, launch, logins
 from ui.backend import Backend
+from ui.clips import audio_clip, clip_range
 from ui.safe_text import as_text
 
 
@@ -165,3 +168,33 @@ def test_uploads_of_other_types_are_refused(client, tmp_path: Path) -> None:
     with pytest.raises(AppError, match="Invalid file type"):
         c.predict([handle_file(str(program))], "", api_name="/ingest")
     assert c.predict(api_name="/documents")["data"] in ([], [[None] * 9])
+
+
+def test_follow_ups_see_the_conversation_as_gradio_hands_it_over() -> None:
+    """Gradio 6 gives the handler messages as lists of content parts (its own
+    postprocess -> preprocess round trip here); the turns must survive it."""
+    chat = gr.Chatbot()
+    shown = [
+        {"role": "user", "content": "What does the regression plot show?"},
+        {"role": "assistant", "content": "A rising line [1]."},
+        {"role": "user", "content": {"path": str(SAMPLE_DATA / "scanned-page.png")}},
+        {"role": "user", "content": "Which state is the outlier?"},
+        {"role": "assistant", "content": "Nevada [2]."},
+    ]
+    handed = chat.preprocess(chat.postprocess(shown))
+    assert isinstance(handed[0]["content"], list)  # the shape the handler really gets
+    assert _history(handed) == [
+        ("What does the regression plot show?", "A rising line [1]."),
+        ("Which state is the outlier?", "Nevada [2]."),
+    ]
+
+
+def test_a_cited_moment_plays_at_least_eight_seconds_centred_on_it(tmp_path: Path) -> None:
+    assert clip_range(27.0, 27.0) == (23.0, 31.0)
+    assert clip_range(1.0, 1.1) == (0.0, 8.0)  # never before the start of the file
+    assert clip_range(10.0, 40.0) == (10.0, 40.0)
+    out = audio_clip(
+        SAMPLE_DATA / "gettysburg-address.mp3", *clip_range(5.0, 5.0), tmp_path / "c.wav"
+    )
+    with wave.open(str(out)) as clip:
+        assert clip.getnframes() / clip.getframerate() == pytest.approx(8.0, abs=0.2)
