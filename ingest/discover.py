@@ -15,6 +15,8 @@ from pathlib import Path
 
 from rag.core.records import FileOutcome
 
+LINK_NOT_FOLLOWED = "a symbolic link; --follow-links follows it"
+
 
 @dataclass
 class Discovered:
@@ -27,8 +29,7 @@ class Discovered:
     def outcomes(self) -> list[FileOutcome]:
         """A skipped outcome per link left alone, for the report."""
         return [
-            FileOutcome(str(p), "skipped", reason="a symbolic link; --follow-links follows it")
-            for p in self.skipped_links
+            FileOutcome(str(p), "skipped", reason=LINK_NOT_FOLLOWED) for p in self.skipped_links
         ]
 
 
@@ -48,13 +49,11 @@ def discover(
     """
     found = Discovered()
     for path in paths:
+        if path.is_symlink():  # named by the user: followed, and reported
+            found.followed_links[path] = path.resolve()
         if not path.is_dir():
-            if path.is_symlink():
-                found.followed_links[path] = path.resolve()
             found.files.append(path)
             continue
-        if path.is_symlink():
-            found.followed_links[path] = path.resolve()
         for p in _walk(path, follow_links):
             relative = p.relative_to(path)
             if any(part.startswith(".") for part in relative.parts):

@@ -60,11 +60,6 @@ UPLOAD_EXTENSIONS = sorted({e for f in FORMATS for e in f.extensions})
 LOAD_COST = {Kind.MEDIA: 3, Kind.OFFICE: 2, Kind.IMAGE: 1}  # ranks: speech, LibreOffice, OCR
 
 
-def media_types(kind: Kind) -> list[str]:
-    """Every media type of one kind, in table order."""
-    return [f.media_type for f in FORMATS if f.kind is kind]
-
-
 def kind_of(media_type: str) -> Kind | None:
     """The kind of a supported media type; None for one nobody loads."""
     known = BY_MEDIA_TYPE.get(media_type)

@@ -25,6 +25,8 @@ from rag.storage.catalog import Catalog
 from rag.storage.images import ImageStore
 from rag.storage.vectors.base import PointRecord, Store
 
+ALREADY_INGESTED = "already ingested as"  # the reason of a file skipped as known
+
 
 class IngestProgress(Protocol):
     """Receives progress; the CLI draws bars with it, the UI a progress component."""
@@ -50,7 +52,7 @@ def admit(
     known = catalog.get(doc_id)
     if known and known.status is Status.DONE:
         return FileOutcome(
-            str(path), "skipped", doc_id, known.units, reason=f"already ingested as {known.source}"
+            str(path), "skipped", doc_id, known.units, reason=f"{ALREADY_INGESTED} {known.source}"
         )
     return Document(
         doc_id,
@@ -62,6 +64,16 @@ def admit(
         tags=tags,
         added=time.time(),
     )
+
+
+def remove_document(
+    store: Store | None, catalog: Catalog, images: ImageStore, document_id: str
+) -> list[str]:
+    """Remove a document's points, catalog rows and the page images no other unit uses;
+    returns the image keys refused as not ours (an edited catalog)."""
+    if store is not None:
+        store.delete_document(document_id)
+    return images.delete(catalog.delete(document_id))
 
 
 class DocumentWriter:
@@ -131,8 +143,7 @@ class DocumentWriter:
             notes.append(f"a new version; {len(earlier)} earlier one(s) kept")
         elif earlier:
             for old in earlier:
-                store.delete_document(old.id)
-                self.images.delete(self.catalog.delete(old.id))
+                remove_document(store, self.catalog, self.images, old.id)
             status = "updated"
             notes.append(f"replaced the earlier version ({earlier[0].id[:12]})")
         outcome = FileOutcome(str(path), status, doc.id, units, reason="; ".join(notes) or None)
@@ -140,9 +151,7 @@ class DocumentWriter:
 
     def fail(self, store: Store | None, doc: Document, path: Path, reason: str) -> FileOutcome:
         """Remove what the document wrote, then record why it failed."""
-        if store is not None:
-            store.delete_document(doc.id)
-        self.images.delete(self.catalog.delete(doc.id))
+        remove_document(store, self.catalog, self.images, doc.id)
         self.catalog.fail(doc, reason)
         return self.ended(FileOutcome(str(path), "failed", doc.id, reason=reason))
 

@@ -14,6 +14,7 @@ _HOMES = {
     "AnswerStream": "rag.answer.ask",
     "BackupManifest": "rag.ops.backup",
     "Citation": "rag.core.records",
+    "Discovered": "ingest.discover",
     "Document": "rag.core.records",
     "Embedder": "rag.models.embedder",
     "FileOutcome": "rag.core.records",

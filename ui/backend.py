@@ -283,7 +283,8 @@ def _clip(hit: Hit, source: Path | None) -> tuple[str | None, str | None]:
 def _summary(report: IngestReport) -> str:
     lines = [
         f"Ingested {report.count('ingested')}, skipped {report.count('skipped')},"
-        f" failed {report.count('failed')} ({report.units} units, {report.seconds:.1f} s)."
+        f" failed {report.count('failed')} ({report.written_units} units,"
+        f" {report.seconds:.1f} s)."
     ]
     lines += [f"failed: {Path(o.path).name}: {o.reason}" for o in report.failed]
     return "\n".join(lines)

@@ -19,10 +19,10 @@ from typing import Any
 
 from PIL import Image
 
-from ingest.discover import discover, sha256_file
+from ingest.discover import Discovered, discover, sha256_file
 from ingest.distributed import ingest_distributed
 from ingest.local import Ingestor
-from ingest.writer import IngestProgress
+from ingest.writer import IngestProgress, remove_document
 from rag.answer.ask import AnswerStream, History
 from rag.answer.ask import ask as ask_question
 from rag.app.services import Services
@@ -86,7 +86,7 @@ class RAG:
 
     def ingest(
         self,
-        paths: Iterable[str | Path],
+        paths: Iterable[str | Path] | Discovered,
         tags: Iterable[str] = (),
         progress: IngestProgress | None = None,
         distributed: bool = False,
@@ -96,11 +96,16 @@ class RAG:
         """Ingest files and folders; bad files fail alone (see the report's outcomes).
 
         Under folders, `include`/`exclude` globs choose files and symbolic links are
-        skipped (reported) unless RAG_FOLLOW_LINKS. `distributed` renders and embeds on
+        skipped (reported) unless RAG_FOLLOW_LINKS; files already `discover`ed (the CLI
+        counts them for its bars) are taken as they are. `distributed` renders and embeds on
         Ray Data (`RAG_RAY_ADDRESS`, or a local Ray); this process still writes the store
         and the catalog.
         """
-        files = discover([Path(p) for p in paths], include, exclude, self.settings.follow_links)
+        files = (
+            paths
+            if isinstance(paths, Discovered)
+            else discover([Path(p) for p in paths], include, exclude, self.settings.follow_links)
+        )
         s = self.services
         if distributed:
             s.collections.active()  # an unreachable store fails before Ray starts
@@ -207,9 +212,8 @@ class RAG:
     def _delete(self, ref: str, with_upload: bool) -> Document:
         s = self.services
         doc = s.catalog.resolve(ref)
-        if s.has_store:
-            s.store(with_embedder=False).delete_document(doc.id)
-        refused = s.images.delete(s.catalog.delete(doc.id))
+        store = s.store(with_embedder=False) if s.has_store else None
+        refused = remove_document(store, s.catalog, s.images, doc.id)
         if with_upload and s.uploads.holds(Path(doc.path)):
             s.uploads.remove(Path(doc.path))
         if refused:

@@ -10,7 +10,7 @@ from PIL import Image
 
 from rag.answer.generator import Generator
 from rag.core.config import Settings
-from rag.core.errors import ConfigError, StoreError
+from rag.core.errors import ConfigError
 from rag.core.records import Hit, SearchFilter
 from rag.models.embedder import Embedder
 from rag.models.profiles import (
@@ -137,12 +137,6 @@ class Services:
         elif schema is not None:
             self._store.require(schema)
         return self._store
-
-    def existing_store(self) -> Store:
-        """The store as built, for reading and maintenance; an error before the first ingest."""
-        if not self.has_store:
-            raise StoreError("There is nothing stored yet; ingest a document first.")
-        return self.store(with_embedder=False)
 
     def replace_store(self, store: Store) -> None:
         """Use `store` from now on (after a reindex switched collections)."""

@@ -20,7 +20,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ingest.discover import discover
+from ingest.discover import LINK_NOT_FOLLOWED, discover
+from ingest.writer import ALREADY_INGESTED
 from rag.app.facade import RAG
 from rag.cli.common import EXIT_ERROR, EXIT_PARTIAL, err, fail, open_rag, out, settings, state
 from rag.core.config import Settings
@@ -119,20 +120,18 @@ def ingest(
                 count = len(found.files) + len(found.skipped_links)
                 with Progress(*columns(), console=err, transient=True) as progress:
                     bars = (_FlowBars if distributed else _Bars)(progress, count)
-                    report = rag.ingest(
-                        paths, tags or [], bars, distributed, include or [], exclude or []
-                    )
+                    report = rag.ingest(found, tags or [], bars, distributed)
         except RagError as exc:
             raise fail(exc) from exc
     ingested, updated, skipped, failed = (
         report.count(s) for s in ("ingested", "updated", "skipped", "failed")
     )
     for o in report.outcomes:
-        if o.reason and not o.reason.startswith("already ingested"):
-            out.print(f"{o.status}: {escape(o.path)}: {escape(o.reason or '')}")
-    links = sum("symbolic link;" in (o.reason or "") for o in report.outcomes)
+        if o.reason and not o.reason.startswith(ALREADY_INGESTED):
+            out.print(f"{o.status}: {escape(o.path)}: {escape(o.reason)}")
+    links = sum(o.reason == LINK_NOT_FOLLOWED for o in report.outcomes)
     left = f", {links} link(s) not followed" if links else ""
-    new_units = sum(o.units for o in report.outcomes if o.status in ("ingested", "updated"))
+    new_units = report.written_units
     rate = new_units / report.seconds if report.seconds else 0.0
     err.print(
         f"Ingested {ingested} document(s){f', updated {updated}' if updated else ''}"

@@ -189,5 +189,10 @@ class IngestReport:
         return sum(o.units for o in self.outcomes)
 
     @property
+    def written_units(self) -> int:
+        """Units stored by this run (skipped files count theirs in `units`)."""
+        return sum(o.units for o in self.outcomes if o.status in ("ingested", "updated"))
+
+    @property
     def failed(self) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]

@@ -20,6 +20,7 @@ def test_public_surface_is_exactly_all() -> None:
             "AnswerStream",
             "BackupManifest",
             "Citation",
+            "Discovered",
             "Document",
             "Embedder",
             "FileOutcome",
