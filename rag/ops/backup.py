@@ -131,7 +131,7 @@ def read_manifest(backup: Path) -> BackupManifest:
                 raise KeyError(MANIFEST)
             manifest = json.loads(member.read())
     except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
-        raise BackupError(f"{backup} is not an mmrag backup ({exc}).") from exc
+        raise BackupError(f"{backup} is not an mmrag backup ({first_line(exc)}).") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise BackupError(f"{backup} has backup format {found}; expected {FORMAT}.")

@@ -146,3 +146,11 @@ def test_a_backup_that_unpacks_past_the_limit_is_refused_before_writing(
     result = _rag(tmp_path / "fresh", "restore", str(bomb))
     assert result.exit_code == 1 and "RAG_MAX_RESTORE_MB" in result.output, result.output
     assert not (tmp_path / "fresh" / "images").exists()
+
+
+def test_an_empty_backup_file_is_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.tar"
+    empty.write_bytes(b"")
+    result = _rag(tmp_path / "d", "restore", str(empty))
+    assert result.exit_code == 1 and "not an mmrag backup" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
